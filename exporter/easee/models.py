@@ -1,0 +1,75 @@
+"""Typed values that cross the boundary between the Easee package and the rest of the service.
+
+Everything here is immutable and free of I/O, so the store, the collector and the controller
+can hold and compare these values without knowing Easee's wire formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+type ObservationValue = bool | int | float | str
+
+
+class DataType(IntEnum):
+    """Easee's ``dataType`` of an observation (Masterloop ``DataType``)."""
+
+    BINARY = 1
+    BOOLEAN = 2
+    DOUBLE = 3
+    INTEGER = 4
+    POSITION = 5
+    STRING = 6
+    STATISTICS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """One reading of one charger, with its value already converted to its type.
+
+    ``timestamp`` is the charger-side time of the reading (epoch seconds, UTC); after a
+    (re)subscription the cloud replays old readings with their old timestamps, so ordering
+    decisions use it. ``received_at`` is when this service got it (epoch seconds); freshness
+    and liveness use that one.
+    """
+
+    charger_id: str
+    obs_id: int
+    data_type: DataType
+    value: ObservationValue
+    timestamp: float
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CommandAccepted:
+    """The cloud's 202 answer to a command: it was queued for the charger, not yet applied."""
+
+    charger_id: str
+    command_id: int
+    ticks: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResponse:
+    """The charger's verdict on a command, pushed on the stream as ``CommandResponse``."""
+
+    charger_id: str
+    command_id: int
+    ticks: int
+    was_accepted: bool
+    result_code: int
+    comment: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerSummary:
+    """A charger as ``GET /api/chargers`` lists it (the fields the service uses)."""
+
+    charger_id: str
+    name: str
+    product_code: int | None = None
+    color: int | None = None
+    level_of_access: int | None = None
+    is_circuit_master: bool | None = None
