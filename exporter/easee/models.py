@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypeAlias
 
-type ObservationValue = bool | int | float | str
+ObservationValue: TypeAlias = bool | int | float | str
 
 
 class DataType(IntEnum):
