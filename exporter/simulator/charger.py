@@ -203,7 +203,8 @@ class ChargerModel:
         if obs_id == 47 and self.dynamic_current > self.max_current:
             extra = self.set(48, self.max_current, ts)
             updates += [extra] if extra is not None else []
-        if obs_id in (30, 31, 47, 48):
+        if obs_id in (30, 31, 47, 48) and not self._settle_pending:
+            # A pending pause/resume settles later, after its CommandResponse.
             updates += self.settle(ts)
         return updates
 
