@@ -1,0 +1,253 @@
+"""The Kubernetes manifests under deploy/kubernetes/, validated offline.
+
+Core kinds go through ``kubernetes-validate --strict`` (the API server's OpenAPI schemas,
+unknown fields rejected). It has no schema for the prometheus-operator kinds, so the
+ServiceMonitor and the PrometheusRule are validated against strict subset schemas in
+``schemas/`` whose metadata and label selectors refer to the same Kubernetes definitions.
+Then the manifests are checked against each other and against the service's contract:
+ports, probe paths and timings, selectors, the non-root user of the image.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+import referencing
+import yaml
+
+from tests.deploy.support import REPO_ROOT, parse_dockerfile
+
+K8S_DIR = REPO_ROOT / "deploy" / "kubernetes"
+SCHEMAS = Path(__file__).parent / "schemas"
+CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
+CONTRACT_PORT = 34739
+DEFAULT_MAX_DATA_AGE = 900.0
+
+
+def _resource_files() -> list[Path]:
+    kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+    return [K8S_DIR / name for name in kustomization["resources"]]
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def _all_resources() -> list[dict[str, Any]]:
+    return [doc for path in _resource_files() for doc in _documents(path)]
+
+
+def _one(kind: str) -> dict[str, Any]:
+    found = [doc for doc in _all_resources() if doc["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def _container() -> dict[str, Any]:
+    (container,) = _one("Deployment")["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def _k8s_definitions() -> referencing.Resource[Any]:
+    """The Kubernetes definitions kubernetes-validate ships (strict variant, latest version)."""
+    version = kubernetes_validate.utils.latest_version()
+    package = Path(kubernetes_validate.__file__).parent
+    path = package / "kubernetes-json-schema" / f"v{version}-local-strict" / "_definitions.json"
+    return referencing.Resource.from_contents(json.loads(path.read_text()))
+
+
+def _crd_validator(kind: str) -> jsonschema.protocols.Validator:
+    schema = json.loads((SCHEMAS / f"{kind.lower()}-monitoring-v1.json").read_text())
+    registry: referencing.Registry[Any] = _k8s_definitions() @ referencing.Registry()
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _seconds(duration: str | float) -> float:
+    """Seconds of a configuration duration (a number, or ``15m``, ``90s``, ``1h``)."""
+    if isinstance(duration, int | float):
+        return float(duration)
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(duration[:-1]) * units[duration[-1]] if duration[-1] in units else float(duration)
+
+
+class TestKustomization:
+    def test_lists_every_manifest_and_only_existing_ones(self) -> None:
+        listed = {path.name for path in _resource_files()}
+        on_disk = {path.name for path in K8S_DIR.glob("*.yaml")} - {"kustomization.yaml"}
+        assert listed == on_disk
+
+    def test_image_override_names_the_deployment_image(self) -> None:
+        kustomization = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+        image = _container()["image"]
+        assert [entry["name"] for entry in kustomization["images"]] == [image.split(":")[0]]
+
+
+class TestSchemas:
+    def test_core_kinds_validate_strictly(self, binary: Callable[[str], str]) -> None:
+        """Every core-kind resource passes; unknown kinds are only the operator's CRDs."""
+        files = [str(path) for path in _resource_files()]
+        result = subprocess.run(
+            [binary("kubernetes-validate"), "--strict", *files],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        core = [doc for doc in _all_resources() if doc["kind"] not in CRD_KINDS]
+        passed = [line for line in result.stdout.splitlines() if line.startswith("INFO")]
+        assert len(passed) == len(core), result.stdout
+        for line in result.stdout.splitlines():
+            if line.startswith("WARN"):
+                assert any(f"kind {kind} " in line for kind in CRD_KINDS), line
+
+    def test_kubernetes_validate_rejects_an_unknown_field(
+        self, binary: Callable[[str], str], tmp_path: Path
+    ) -> None:
+        """Strict mode is live: a misspelt probe key in our Deployment is an error."""
+        deployment = _one("Deployment")
+        deployment["spec"]["template"]["spec"]["containers"][0]["livenessProbe"]["periodSecond"] = 5
+        planted = tmp_path / "deployment.yaml"
+        planted.write_text(yaml.safe_dump(deployment))
+        result = subprocess.run(
+            [binary("kubernetes-validate"), "--strict", str(planted)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode == 1
+        assert "periodSecond" in result.stdout
+
+    @pytest.mark.parametrize("kind", sorted(CRD_KINDS))
+    def test_operator_kinds_match_their_schema(self, kind: str) -> None:
+        for doc in _all_resources():
+            if doc["kind"] == kind:
+                _crd_validator(kind).validate(doc)
+
+    def test_service_monitor_schema_rejects_unknown_fields(self) -> None:
+        monitor = _one("ServiceMonitor")
+        monitor["spec"]["endpoints"][0]["intervall"] = "30s"
+        errors = list(_crd_validator("ServiceMonitor").iter_errors(monitor))
+        assert any("intervall" in error.message for error in errors)
+
+    def test_service_monitor_schema_rejects_bad_metadata(self) -> None:
+        """Metadata is checked against Kubernetes' own ObjectMeta definition."""
+        monitor = _one("ServiceMonitor")
+        monitor["metadata"]["label"] = {"a": "b"}
+        assert not _crd_validator("ServiceMonitor").is_valid(monitor)
+
+
+class TestWiring:
+    def test_container_port_is_the_contract_port(self) -> None:
+        assert _container()["ports"] == [
+            {"name": "http-metrics", "containerPort": CONTRACT_PORT, "protocol": "TCP"}
+        ]
+
+    def test_service_exposes_http_metrics_on_the_contract_port(self) -> None:
+        (port,) = _one("Service")["spec"]["ports"]
+        assert port["name"] == "http-metrics"
+        assert port["port"] == CONTRACT_PORT
+        assert port["targetPort"] == "http-metrics"
+
+    def test_selectors_reach_the_pods(self) -> None:
+        """Deployment -> pod template, Service -> pods, ServiceMonitor -> Service."""
+        deployment = _one("Deployment")
+        pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+        assert deployment["spec"]["selector"]["matchLabels"].items() <= pod_labels.items()
+        service = _one("Service")
+        assert service["spec"]["selector"].items() <= pod_labels.items()
+        monitor = _one("ServiceMonitor")
+        selector = monitor["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= service["metadata"]["labels"].items()
+
+    def test_service_monitor_scrapes_metrics_under_the_alerts_job(self) -> None:
+        """The rules select ``job="easee"``; the ServiceMonitor names the job so."""
+        (endpoint,) = _one("ServiceMonitor")["spec"]["endpoints"]
+        assert endpoint["port"] == "http-metrics"
+        assert endpoint["path"] == "/metrics"
+        assert {"targetLabel": "job", "replacement": "easee"} in endpoint["relabelings"]
+
+    def test_only_one_replica_and_never_two_pods_at_once(self) -> None:
+        """Two pods on one account would double logins and webhook commands."""
+        spec = _one("Deployment")["spec"]
+        assert spec["replicas"] == 1
+        assert spec["strategy"] == {"type": "Recreate"}
+
+    def test_mounts_provide_the_files_the_configuration_names(self) -> None:
+        """--config.file is in the ConfigMap's mount; every ``*_file`` in it is a key of
+        the Secret under the Secret's mount."""
+        container = _container()
+        pod = _one("Deployment")["spec"]["template"]["spec"]
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        mounts = {mount["mountPath"]: volumes[mount["name"]] for mount in container["volumeMounts"]}
+        (config_arg,) = [a for a in container["args"] if a.startswith("--config.file=")]
+        config_path = Path(config_arg.removeprefix("--config.file="))
+        config_volume = mounts[str(config_path.parent)]
+        configmap = _one("ConfigMap")
+        assert config_volume["configMap"]["name"] == configmap["metadata"]["name"]
+        config = yaml.safe_load(configmap["data"][config_path.name])
+        secret = _one("Secret")
+        file_paths = [account["password_file"] for account in config["accounts"]] + [
+            token["token_file"] for token in config["webhooks"]["tokens"]
+        ]
+        for file_path in map(Path, file_paths):
+            volume = mounts[str(file_path.parent)]
+            assert volume["secret"]["secretName"] == secret["metadata"]["name"]
+            assert file_path.name in secret["stringData"]
+
+
+class TestProbesAndSecurity:
+    def test_probes_use_the_health_endpoints(self) -> None:
+        container = _container()
+        for probe, path in (
+            ("startupProbe", "/readyz"),
+            ("readinessProbe", "/readyz"),
+            ("livenessProbe", "/healthz"),
+        ):
+            assert container[probe]["httpGet"] == {"path": path, "port": "http-metrics"}
+
+    def test_probe_timings_respect_the_max_data_age(self) -> None:
+        """The start-up window is at least the liveness max data age (the service's own
+        start-up grace), so a slow login is not cut short; liveness acts within a minute of
+        /healthz turning 503, since that endpoint already waited the whole max data age."""
+        container = _container()
+        configmap = _one("ConfigMap")
+        config = yaml.safe_load(configmap["data"]["config.yaml"])
+        max_age = _seconds(config.get("liveness", {}).get("max_data_age", DEFAULT_MAX_DATA_AGE))
+        startup = container["startupProbe"]
+        assert startup["periodSeconds"] * startup["failureThreshold"] >= max_age
+        liveness = container["livenessProbe"]
+        assert liveness["failureThreshold"] <= 3
+        assert liveness["periodSeconds"] * liveness["failureThreshold"] <= 60
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["timeoutSeconds"] < container[probe]["periodSeconds"]
+
+    def test_runs_locked_down_as_the_image_user(self) -> None:
+        pod = _one("Deployment")["spec"]["template"]["spec"]
+        context = pod["securityContext"]
+        assert context["runAsNonRoot"] is True
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        final_user = [
+            item.arguments
+            for item in parse_dockerfile((REPO_ROOT / "Dockerfile").read_text())
+            if item.keyword == "USER"
+        ][-1]
+        assert f"{context['runAsUser']}:{context['runAsGroup']}" == final_user
+        container = _container()["securityContext"]
+        assert container["readOnlyRootFilesystem"] is True
+        assert container["allowPrivilegeEscalation"] is False
+        assert container["capabilities"] == {"drop": ["ALL"]}
+        assert pod["automountServiceAccountToken"] is False
+
+    def test_resources_are_bounded(self) -> None:
+        resources = _container()["resources"]
+        assert {"cpu", "memory"} <= resources["requests"].keys()
+        assert "memory" in resources["limits"]
