@@ -3,13 +3,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from types import ModuleType
+from typing import Any
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = REPO_ROOT / "deploy" / "compose"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,3 +142,76 @@ def exec_form(arguments: str) -> list[str]:
     assert isinstance(value, list), f"not an exec-form array: {arguments}"
     assert all(isinstance(item, str) for item in value)
     return value
+
+
+# Compose files
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """Reads compose's merge tags: ``!reset`` and ``!override`` keep the value they tag."""
+
+
+def _tagged(loader: yaml.SafeLoader, _suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node) if node.value not in ("", "null", "~") else None
+
+
+_ComposeLoader.add_multi_constructor("!", _tagged)
+
+
+def load_compose(name: str = "compose.yaml") -> dict[str, Any]:
+    text = (COMPOSE_DIR / name).read_text()
+    loaded: dict[str, Any] = yaml.load(text, Loader=_ComposeLoader)  # noqa: S506 - SafeLoader
+    return loaded
+
+
+def compose_service(name: str) -> dict[str, Any]:
+    service: dict[str, Any] = load_compose()["services"][name]
+    return service
+
+
+def prometheusrule_generator() -> ModuleType:
+    """deploy/kubernetes/build_prometheusrule.py, whose rule_files() decides which files of
+    alerts/ are loaded (for Kubernetes and compose alike)."""
+    path = REPO_ROOT / "deploy" / "kubernetes" / "build_prometheusrule.py"
+    spec = importlib.util.spec_from_file_location("build_prometheusrule", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[Path, PurePosixPath]]:
+    """(host path, container path) of a service's bind mounts (short syntax)."""
+    mounts = []
+    for volume in service.get("volumes", []):
+        source, target, *_ = volume.split(":")
+        if source.startswith((".", "/")):
+            mounts.append(((COMPOSE_DIR / source).resolve(), PurePosixPath(target)))
+    return mounts
+
+
+def secret_targets(service: dict[str, Any], compose: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host file of a service's file-based secrets."""
+    targets = {}
+    for entry in service.get("secrets", []):
+        source = entry if isinstance(entry, str) else entry["source"]
+        target = entry.get("target", source) if isinstance(entry, dict) else source
+        path = target if target.startswith("/") else f"/run/secrets/{target}"
+        targets[path] = (COMPOSE_DIR / compose["secrets"][source]["file"]).resolve()
+    return targets
+
+
+def mirror_mounts(mounts: list[tuple[Path, PurePosixPath]], root: Path) -> None:
+    """Copy each mount's host path to ``root`` + its container path."""
+    for source, target in mounts:
+        destination = root / target.relative_to("/")
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination)
+        else:
+            shutil.copy2(source, destination)
