@@ -1,11 +1,13 @@
-"""The Kubernetes manifests under deploy/kubernetes/, validated offline.
+"""The Kubernetes manifests under deploy/kubernetes/base/, validated offline.
 
 Core kinds go through ``kubernetes-validate --strict`` (the API server's OpenAPI schemas,
 unknown fields rejected). It has no schema for the prometheus-operator kinds, so the
 ServiceMonitor and the PrometheusRule are validated against strict subset schemas in
 ``schemas/`` whose metadata and label selectors refer to the same Kubernetes definitions.
-Then the manifests are checked against each other and against the service's contract:
-ports, probe paths and timings, selectors, the non-root user of the image.
+kustomize (built into kubectl) renders the kustomization, and what it renders is
+validated the same way. Then the manifests are checked against each other and against the
+service's contract: ports, probe paths and timings, selectors, the non-root user of the
+image.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import yaml
 
 from tests.deploy.support import REPO_ROOT, parse_dockerfile
 
-K8S_DIR = REPO_ROOT / "deploy" / "kubernetes"
+K8S_DIR = REPO_ROOT / "deploy" / "kubernetes" / "base"
 SCHEMAS = Path(__file__).parent / "schemas"
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 CONTRACT_PORT = 34739
@@ -69,6 +71,48 @@ def _crd_validator(kind: str) -> jsonschema.protocols.Validator:
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+def _validate_strictly(
+    binary: Callable[[str], str], files: list[Path], resources: list[dict[str, Any]]
+) -> None:
+    """kubernetes-validate --strict passes every core-kind resource of ``files``; the only
+    kinds it has no schema for are the operator's, which are checked against ours."""
+    result = subprocess.run(
+        [binary("kubernetes-validate"), "--strict", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    core = [doc for doc in resources if doc["kind"] not in CRD_KINDS]
+    passed = [line for line in result.stdout.splitlines() if line.startswith("INFO")]
+    assert len(passed) == len(core), result.stdout
+    for line in result.stdout.splitlines():
+        if line.startswith("WARN"):
+            assert any(f"kind {kind} " in line for kind in CRD_KINDS), line
+    for doc in resources:
+        if doc["kind"] in CRD_KINDS:
+            _crd_validator(doc["kind"]).validate(doc)
+
+
+def _kustomize(binary: Callable[[str], str], directory: Path, output: Path) -> list[dict[str, Any]]:
+    """Render a kustomization with the kustomize built into kubectl, into ``output``."""
+    result = subprocess.run(
+        [binary("kubectl"), "kustomize", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    output.write_text(result.stdout)
+    return _documents(output)
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return selector.items() <= labels.items()
+
+
 def _seconds(duration: str | float) -> float:
     """Seconds of a configuration duration (a number, or ``15m``, ``90s``, ``1h``)."""
     if isinstance(duration, int | float):
@@ -92,21 +136,7 @@ class TestKustomization:
 class TestSchemas:
     def test_core_kinds_validate_strictly(self, binary: Callable[[str], str]) -> None:
         """Every core-kind resource passes; unknown kinds are only the operator's CRDs."""
-        files = [str(path) for path in _resource_files()]
-        result = subprocess.run(
-            [binary("kubernetes-validate"), "--strict", *files],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
-        core = [doc for doc in _all_resources() if doc["kind"] not in CRD_KINDS]
-        passed = [line for line in result.stdout.splitlines() if line.startswith("INFO")]
-        assert len(passed) == len(core), result.stdout
-        for line in result.stdout.splitlines():
-            if line.startswith("WARN"):
-                assert any(f"kind {kind} " in line for kind in CRD_KINDS), line
+        _validate_strictly(binary, _resource_files(), _all_resources())
 
     def test_kubernetes_validate_rejects_an_unknown_field(
         self, binary: Callable[[str], str], tmp_path: Path
@@ -251,3 +281,22 @@ class TestProbesAndSecurity:
         resources = _container()["resources"]
         assert {"cpu", "memory"} <= resources["requests"].keys()
         assert "memory" in resources["limits"]
+
+
+class TestKustomize:
+    @pytest.mark.parametrize("directory", [K8S_DIR], ids=["base"])
+    def test_renders_valid_manifests(
+        self, directory: Path, binary: Callable[[str], str], tmp_path: Path
+    ) -> None:
+        """What ``kubectl apply -k`` would send validates, in the namespace and with the
+        image the base kustomization sets."""
+        rendered = tmp_path / "rendered.yaml"
+        resources = _kustomize(binary, directory, rendered)
+        _validate_strictly(binary, [rendered], resources)
+        base = yaml.safe_load((K8S_DIR / "kustomization.yaml").read_text())
+        (image,) = base["images"]
+        for doc in resources:
+            assert doc["metadata"]["namespace"] == base["namespace"]
+            if doc["kind"] == "Deployment":
+                (container,) = doc["spec"]["template"]["spec"]["containers"]
+                assert container["image"] == f"{image['newName']}:{image['newTag']}"
