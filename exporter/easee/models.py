@@ -62,6 +62,10 @@ class CommandResponse:
     was_accepted: bool
     result_code: int
     comment: str = ""
+    #: when the command was created (equals ``ticks``), epoch seconds; None when unreadable
+    timestamp: float | None = None
+    #: when the charger acknowledged it, epoch seconds; can precede ``timestamp`` by ~1 s
+    delivered_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
