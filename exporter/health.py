@@ -8,7 +8,7 @@ logged in and subscribed?", so a rolling update waits for the new instance to ha
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -54,10 +54,10 @@ class Liveness:
         return LivenessVerdict(False, age, f"no data for {age:.0f} s")
 
 
-def liveness_handler(liveness: Liveness) -> Callable[[web.Request], web.Response]:
+def liveness_handler(liveness: Liveness) -> Callable[[web.Request], Awaitable[web.Response]]:
     """``GET /healthz``: 200 while data is fresh, 503 once it is older than the maximum."""
 
-    def handle(_request: web.Request) -> web.Response:
+    async def handle(_request: web.Request) -> web.Response:
         verdict = liveness.verdict()
         body = {
             "status": "ok" if verdict.alive else "stale",
@@ -70,10 +70,10 @@ def liveness_handler(liveness: Liveness) -> Callable[[web.Request], web.Response
     return handle
 
 
-def readiness_handler(source: ReadinessSource) -> Callable[[web.Request], web.Response]:
+def readiness_handler(source: ReadinessSource) -> Callable[[web.Request], Awaitable[web.Response]]:
     """``GET /readyz``: 200 once every enabled account is logged in and subscribed."""
 
-    def handle(_request: web.Request) -> web.Response:
+    async def handle(_request: web.Request) -> web.Response:
         accounts = source()
         ready = bool(accounts) and all(ok for ok, _ in accounts.values())
         body = {
