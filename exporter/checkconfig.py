@@ -23,6 +23,10 @@ from exporter.logs import Redactor
 
 # Easee's answer to a wrong e-mail/phone or password (easee-cloud-api.md 1.2).
 INVALID_USER_PASSWORD = 100
+_HINTS = {
+    403: "Easee blocks an address for 24 hours after too many requests",
+    429: "too many requests: wait before trying again",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,9 @@ async def check_login(
     if response.status == 400 and details.get("errorCode") == INVALID_USER_PASSWORD:
         return LoginResult(account.name, "invalid username or password")
     title = details.get("title") or response.reason or ""
-    text = f"login refused: HTTP {response.status}"
-    return LoginResult(account.name, f"{text} {str(title)[:200]}".rstrip())
+    text = f"login refused: HTTP {response.status} {str(title)[:200]}".rstrip()
+    hint = _HINTS.get(response.status)
+    return LoginResult(account.name, f"{text} ({hint})" if hint else text)
 
 
 async def verify_credentials(settings: Settings) -> list[LoginResult]:

@@ -13,6 +13,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from exporter.healthcheck import default_url
+from exporter.simulator import (
+    AccountConfig,
+    RequestBurst,
+    SimulatorConfig,
+    make_chargers,
+    run_simulator,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFFILES = Path(__file__).parent / "config" / "conffiles"
@@ -109,6 +116,85 @@ class TestCheckConfig:
         result = run("check-config", "--no-such-flag")
         assert result.returncode == 2
         assert "unrecognized arguments: --no-such-flag" in result.stderr
+
+
+class TestVerifyCredentials:
+    """check-config --verify-credentials against the simulated Easee cloud."""
+
+    async def test_good_credentials(self) -> None:
+        async with run_simulator() as sim:
+            code, stdout, stderr = await run_async(
+                "check-config",
+                "--verify-credentials",
+                EASEE_USERNAME="demo",
+                EASEE_PASSWORD="demo",
+                EASEE_API_URL=sim.base_url,
+            )
+            logins = sim.requests.count(route="/api/accounts/login")
+        assert code == 0, stderr
+        assert stdout.splitlines()[1:] == ["account 'default': login OK"]
+        assert logins == 1
+
+    async def test_each_account_is_reported(self, tmp_path: Path) -> None:
+        config = SimulatorConfig(
+            accounts=(
+                AccountConfig(
+                    username="a@example.org", password="pass-a", chargers=make_chargers(1)
+                ),
+                AccountConfig(
+                    username="b@example.org", password="pass-b", chargers=make_chargers(1, start=2)
+                ),
+            )
+        )
+        path = tmp_path / "easee.yaml"
+        path.write_text(
+            f"""
+accounts:
+  - {{name: first, username: a@example.org, password: pass-a}}
+  - {{name: second, username: b@example.org, password: {PASSWORD}}}
+  - {{name: third, username: c@example.org, password: pass-c, enabled: false}}
+""",
+            encoding="utf-8",
+        )
+        async with run_simulator(config) as sim:
+            code, stdout, stderr = await run_async(
+                "check-config",
+                "--config.file",
+                str(path),
+                "--verify-credentials",
+                EASEE_API_URL=sim.base_url,
+            )
+        assert code == 1
+        assert stdout.splitlines()[1:] == [
+            "account 'third': disabled, not checked",
+            "account 'first': login OK",
+        ]
+        assert stderr.splitlines() == ["account 'second': invalid username or password"]
+        assert PASSWORD not in stdout + stderr
+
+    async def test_cloud_errors_are_reported_by_status(self) -> None:
+        async with run_simulator() as sim:
+            sim.set_faults(server_errors=RequestBurst(count=1, status=503))
+            code, _, stderr = await run_async(
+                "check-config",
+                "--verify-credentials",
+                EASEE_USERNAME="demo",
+                EASEE_PASSWORD="demo",
+                EASEE_API_URL=sim.base_url,
+            )
+            assert code == 1
+            assert stderr.startswith("account 'default': login refused: HTTP 503")
+
+            sim.set_faults(ip_block="json")
+            code, _, stderr = await run_async(
+                "check-config",
+                "--verify-credentials",
+                EASEE_USERNAME="demo",
+                EASEE_PASSWORD="demo",
+                EASEE_API_URL=sim.base_url,
+            )
+        assert code == 1
+        assert stderr.startswith("account 'default': login refused: HTTP 403")
 
 
 class TestService:
