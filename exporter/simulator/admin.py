@@ -166,9 +166,11 @@ class AdminApi:
         return _json({"connections": sent})
 
     async def refuse(self, request: web.Request) -> web.StreamResponse:
-        on = bool((await _body(request)).get("on", True))
-        await self._sim.refuse_connections(on)
-        return _json({"refusing": on})
+        body = await _body(request)
+        on = bool(body.get("on", True))
+        seconds = body.get("seconds")
+        await self._sim.refuse_connections(on, seconds=None if seconds is None else float(seconds))
+        return _json({"refusing": on, "seconds": seconds})
 
     # ------------------------------------------------------------ tokens
 

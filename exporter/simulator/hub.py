@@ -236,6 +236,9 @@ class Hub:
                 await self._send_now(connection, CLIENT_TIMEOUT_RECORD)
                 await ws.close()
                 return "client_timeout"
+            while self._sim.faults.stall == "hard" and not self._closing:
+                # Read just before the stall began: held, as a hung server would.
+                await self._stall_event.wait()
             if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
                 data = message.data
                 text = data if isinstance(data, str) else bytes(data).decode("utf-8", "replace")
@@ -483,7 +486,7 @@ class Hub:
         return records
 
     def _product_update(self, update: Update, spelling: str) -> str:
-        if spelling == "mix":
+        if spelling == "mix" and isinstance(update.value, bool):
             spelling = next(self._spelling)
         return record(
             {

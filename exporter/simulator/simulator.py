@@ -347,13 +347,21 @@ class Simulator:
         """End every hub connection; returns how many."""
         return await self.hub.drop_all(mode)
 
-    async def refuse_connections(self, on: bool = True) -> None:
-        """Stop (or resume) accepting TCP connections, as a hub that is down; open
-        connections stay up (drop them with ``drop_streams``)."""
+    async def refuse_connections(self, on: bool = True, *, seconds: float | None = None) -> None:
+        """Stop (or resume) accepting TCP connections, as a cloud that is down; open
+        connections stay up (drop them with ``drop_streams``). With ``seconds`` the
+        listener comes back by itself: the admin API shares the port, so over HTTP that is
+        the only way back."""
         if self.listener is None:
             raise RuntimeError("the simulator is not serving")
         await self.listener.refuse(on)
-        self.hub_events.add("refuse", on=on)
+        self.hub_events.add("refuse", on=on, seconds=seconds)
+        if on and seconds is not None:
+            self.spawn(self._refuse_for(seconds))
+
+    async def _refuse_for(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        await self.refuse_connections(False)
 
     # ------------------------------------------------------------ scenario
 
