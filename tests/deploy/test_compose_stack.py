@@ -5,7 +5,10 @@ exit watchdog, demo by default) and the user's files of the real-account overlay
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -91,3 +94,38 @@ class TestReferencedPaths:
         for secret in load_compose()["secrets"].values():
             mode = (COMPOSE_DIR / secret["file"]).stat().st_mode
             assert mode & 0o004, secret["file"]
+
+    def test_account_setup_passes_check_config(self, tmp_path: Path) -> None:
+        """The exporter's environment of both compose files, with easee.env.example and the
+        example password, is a configuration the service accepts; each /run/secrets/ path
+        is the secret file compose mounts there (its example, for the user's files)."""
+        base = load_compose()
+        overlay = load_compose("compose.account.yaml")
+        secrets = {**base["secrets"], **overlay["secrets"]}
+        environment = {
+            **base["services"]["easee-exporter"]["environment"],
+            **overlay["services"]["easee-exporter"]["environment"],
+        }
+        (env_file,) = overlay["services"]["easee-exporter"]["env_file"]
+        for line in (COMPOSE_DIR / f"{env_file}.example").read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                key, _, value = line.partition("=")
+                environment[key] = value
+        for key, value in environment.items():
+            if value.startswith("/run/secrets/"):
+                source = COMPOSE_DIR / secrets[value.removeprefix("/run/secrets/")]["file"]
+                if not source.exists():
+                    source = source.with_name(source.name + ".example")
+                environment[key] = str(shutil.copy(source, tmp_path / source.name))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
+        result = subprocess.run(
+            [sys.executable, "-m", "exporter", "check-config"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={**env, **environment, "PYTHONPATH": str(REPO_ROOT)},
+            cwd=tmp_path,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "1 webhook token(s)" in result.stdout

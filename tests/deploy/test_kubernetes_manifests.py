@@ -13,7 +13,9 @@ image.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,46 @@ def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
     return selector.items() <= labels.items()
 
 
+def _check_config(
+    configmap: dict[str, Any], secret: dict[str, Any], root: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``easee-exporter check-config`` on a ConfigMap's config.yaml, with the Secret's
+    values at the paths its ``*_file`` keys name (re-rooted under ``root``)."""
+
+    def reroot(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: provide(value) if key.endswith("_file") else reroot(value)
+                for key, value in node.items()
+            }
+        if isinstance(node, list):
+            return [reroot(item) for item in node]
+        return node
+
+    def provide(mounted: str) -> str:
+        # The Secret volume holds one file per key: the file name is the key.
+        target = root / mounted.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(secret["stringData"][Path(mounted).name])
+        return str(target)
+
+    config = reroot(yaml.safe_load(configmap["data"]["config.yaml"]))
+    config_path = root / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config))
+    # Only the file counts: no EASEE_* variable of the caller may fill a gap.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
+    env["PYTHONPATH"] = str(REPO_ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "exporter", "check-config", "--config.file", str(config_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+        cwd=root,
+    )
+
+
 def _seconds(duration: str | float) -> float:
     """Seconds of a configuration duration (a number, or ``15m``, ``90s``, ``1h``)."""
     if isinstance(duration, int | float):
@@ -210,6 +252,20 @@ class TestWiring:
         spec = _one("Deployment")["spec"]
         assert spec["replicas"] == 1
         assert spec["strategy"] == {"type": "Recreate"}
+
+    def test_configuration_passes_check_config(self, tmp_path: Path) -> None:
+        """The service accepts the ConfigMap's config.yaml, with the Secret's files."""
+        result = _check_config(_one("ConfigMap"), _one("Secret"), tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "configuration OK" in result.stdout + result.stderr
+
+    def test_check_config_rejects_a_misspelt_key(self, tmp_path: Path) -> None:
+        """The check is live: a misspelt key in the same configuration is an error."""
+        configmap = _one("ConfigMap")
+        configmap["data"]["config.yaml"] += "logging_level: debug\n"
+        result = _check_config(configmap, _one("Secret"), tmp_path)
+        assert result.returncode == 2
+        assert "logging_level" in result.stderr
 
     def test_mounts_provide_the_files_the_configuration_names(self) -> None:
         """--config.file is in the ConfigMap's mount; every ``*_file`` in it is a key of
