@@ -1,0 +1,75 @@
+"""Tunables of the Easee client, one frozen value per service (the lead maps Settings to it).
+
+Every interval of the client is here, so tests can run hours of behaviour in seconds. The
+defaults are the production values and each one says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountOptions:
+    """Timings, limits and URLs shared by every account of the service."""
+
+    api_url: str = "https://api.easee.com"
+    stream_url: str = "https://streams.easee.com/hubs/chargers"
+
+    #: Seconds for one REST attempt; Easee lags at times (evcc waits 20 s).
+    request_timeout: float = 20.0
+    #: Our own ceiling per account, far below Easee's 500 calls per 300 s.
+    budget_limit: int = 100
+    budget_window: float = 300.0
+    #: Slots only commands and logins may use, so snapshots never starve a pause.
+    budget_reserve: int = 20
+    #: How long a background call (discovery, snapshot) may wait for a budget slot.
+    background_max_wait: float = 300.0
+
+    #: Refresh the access token this long before it expires (Easee's clients: >= 60 s).
+    refresh_margin: float = 120.0
+    #: Wait after a 429 that carries no ``Retry-After``.
+    default_retry_after: float = 60.0
+    #: Account-wide pause after an IP block with no ``Retry-After`` (Easee blocks for 24 h
+    #: after abuse; probing every 15 minutes costs a few calls a day).
+    ip_block_backoff: float = 900.0
+    #: Pause before logging in again after a refused password: retrying cannot help and
+    #: repeated failures may lock the account.
+    auth_failure_backoff: float = 1800.0
+
+    #: A charger that delivered nothing for this long gets a REST snapshot (5 minutes keeps
+    #: the idle 15-minute heartbeat from flapping liveness).
+    snapshot_interval: float = 300.0
+    #: The same while the account's stream is down (HA polls once a minute then).
+    snapshot_interval_stream_down: float = 60.0
+    #: Observation ids asked for by a snapshot; empty means the decoder's whole table.
+    snapshot_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    #: End a stream session when the hub sent nothing, pings included, for this long
+    #: (at least twice Easee's 15 s keep-alive).
+    silence_timeout: float = 45.0
+    #: Reconnect when the stream delivered no observation for this long while a snapshot
+    #: shows fresher readings (idle chargers send a heartbeat about every 15 minutes).
+    watchdog_silence: float = 1200.0
+    #: A session that is not open within this long is abandoned.
+    connect_timeout: float = 30.0
+    #: SignalR ping (type 6) interval; the hub drops clients silent for about 30 s.
+    hub_ping_interval: float = 15.0
+    #: WebSocket-level ping interval, which detects a hard-stalled peer.
+    ws_ping_interval: float = 20.0
+
+    #: Reconnect back-off: full jitter from ``backoff_base`` doubling up to ``backoff_cap``.
+    backoff_base: float = 5.0
+    backoff_cap: float = 300.0
+    #: First retry after a healthy session: a random delay in this range.
+    quick_retry: tuple[float, float] = (0.5, 5.0)
+    #: A session that lasted this long resets the back-off.
+    stable_after: float = 60.0
+    #: While failing, at most this many connection attempts per ``attempt_window``.
+    max_attempts: int = 10
+    attempt_window: float = 3600.0
+    #: Wait after negotiate answers 429 or 403 (its ``Retry-After`` is not visible to us).
+    negotiate_block_backoff: float = 900.0
+
+    #: How long to wait for the charger's ``CommandResponse`` (it sometimes takes > 10 s).
+    command_timeout: float = 30.0
