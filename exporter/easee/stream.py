@@ -1,0 +1,479 @@
+"""The SignalR stream of one account: pysignalr behind our own supervisor.
+
+This is the adapter of ``signalr-client.md`` section 5, and the only module that imports
+pysignalr (pinned ``==1.3.3``: it relies on two internals, below). pysignalr on its own
+retries with a dead connection id, gives up after ten drops in a process's life, dies on a
+401, a 5xx or an exception in a callback, sends the token one connection late and never
+notices a silent hub. So:
+
+- **one** ``SignalRClient`` per connection session, never reused, created with that session's
+  token in ``headers`` (never ``access_token_factory``) and ``retry_count=1``;
+- the session ends on the first ``on_close`` (the callback then parks until the session task
+  cancels ``run()``, so pysignalr never reconnects with the stale id), when ``run()`` returns
+  or raises, when it is not open within ``connect_timeout``, when the hub is silent for
+  ``silence_timeout`` (pings included), or when :meth:`EaseeStream.reconnect` is called;
+- :class:`Backoff` decides when the next session starts; a fresh token is fetched before
+  each, forcing a refresh after a 401;
+- after every open, ``SubscribeWithCurrentState(serial, True)`` for every charger, with a
+  completion callback so a refused subscription is logged;
+- every callback is wrapped in try/except, ``on_error`` is set, and ``ChargerUpdate`` is
+  handled like ``ProductUpdate`` (it repeats some updates; the store drops exact
+  duplicates), ``SubscribeToMyProduct`` is a no-op.
+
+The two pysignalr internals: ``_on_message`` is hooked to timestamp every hub message,
+including the pings pysignalr throws away (the silence watchdog needs them; a test fails if
+the hook stops seeing pings), and ``send()`` is overridden to send no ``headers``, which
+pysignalr would otherwise fill with our HTTP headers, the bearer token included.
+
+Payloads are handed on undecoded; the account decodes them. The callbacks run on the
+WebSocket reader, so they must be quick and must not block: a slow consumer slows the reader
+(TCP back-pressure) instead of growing a queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import structlog
+from pysignalr import exceptions as signalr_errors
+from pysignalr.client import SignalRClient
+from pysignalr.messages import CompletionMessage, InvocationMessage, Message
+
+from exporter.easee.backoff import Backoff
+from exporter.easee.errors import (
+    EaseeError,
+    InvalidCredentials,
+    RateLimited,
+)
+from exporter.easee.events import ClientEvents
+from exporter.easee.options import AccountOptions
+
+_log = structlog.get_logger(__name__)
+
+PayloadHandler = Callable[[Any], None]
+
+
+class TokenSource(Protocol):
+    """What the stream needs from the account's REST client."""
+
+    async def access_token(self, *, stale: str | None = None) -> str:
+        """A valid access token; ``stale`` names one the hub just refused."""
+
+    @property
+    def ip_block_remaining(self) -> float:
+        """Seconds left of an account-wide IP-block back-off."""
+
+    def note_ip_block(self, endpoint: str, retry_after: float | None) -> float:
+        """Start an account-wide IP-block back-off; returns its length."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStatus:
+    """The stream of one account as the service sees it.
+
+    ``connected`` means open **and** every charger's subscription sent; ``reason`` says why
+    it is down (or ``"subscribed"``); ``since`` is the monotonic time of the last change.
+    """
+
+    connected: bool
+    reason: str
+    since: float
+    sessions: int
+    subscribe_errors: int
+
+
+class _WatchedClient(SignalRClient):
+    """pysignalr client that timestamps every incoming message and sends no headers."""
+
+    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+        self.last_rx = clock()
+        self.rx_count = 0
+
+    async def _on_message(self, message: Message) -> None:
+        # The private hook: pysignalr drops pings before any public callback sees them.
+        self.last_rx = self.clock()
+        self.rx_count += 1
+        await super()._on_message(message)
+
+    async def send(
+        self,
+        method: str,
+        arguments: list[Any],
+        on_invocation: Callable[[Message], Awaitable[Any | None]] | None = None,
+    ) -> None:
+        # pysignalr copies self._headers (our bearer token) into every invocation; since
+        # 1.3.2 it leaves the field out when it is None.
+        invocation_id: str | None = None
+        if on_invocation is not None:
+            invocation_id = str(uuid.uuid4())
+            self._invocation_handlers[invocation_id] = on_invocation
+        await self._transport.send(InvocationMessage(invocation_id, method, arguments, None))
+
+
+class _SessionEnded(Exception):
+    """Carries why a session ended and what it means for the next attempt."""
+
+    def __init__(
+        self, reason: str, *, auth: bool = False, wait: float = 0.0, opened: bool = False
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.auth = auth
+        self.wait = wait
+        self.opened = opened
+
+
+class EaseeStream:
+    """One SignalR connection for one account, kept up until the context exits.
+
+    ``serials`` are subscribed after every connect. ``on_update`` receives each
+    ``ProductUpdate``/``ChargerUpdate`` payload and ``on_command_response`` each
+    ``CommandResponse`` payload, both undecoded and on the reader task.
+    """
+
+    def __init__(
+        self,
+        *,
+        account: str,
+        serials: Sequence[str],
+        tokens: TokenSource,
+        on_update: PayloadHandler,
+        on_command_response: PayloadHandler,
+        events: ClientEvents,
+        options: AccountOptions,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._account = account
+        self._serials = tuple(serials)
+        self._tokens = tokens
+        self._on_update = on_update
+        self._on_command_response = on_command_response
+        self._events = events
+        self._options = options
+        self._clock = clock
+        self._log = _log.bind(account=account)
+        self._backoff = Backoff(
+            base=options.backoff_base,
+            cap=options.backoff_cap,
+            quick=options.quick_retry,
+            stable_after=options.stable_after,
+            max_attempts=options.max_attempts,
+            attempt_window=options.attempt_window,
+            clock=clock,
+        )
+        self._task: asyncio.Task[None] | None = None
+        self._reconnect_request: asyncio.Event | None = None
+        self._reconnect_reason = ""
+        self._status = StreamStatus(False, "not started", clock(), 0, 0)
+        self._last_failure = ""
+        self._callback_errors_logged = False
+        self._client: _WatchedClient | None = None
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def status(self) -> StreamStatus:
+        """The current state of the stream."""
+        return self._status
+
+    @property
+    def last_message_at(self) -> float | None:
+        """Monotonic time of the last hub message of the current session, pings included."""
+        return None if self._client is None else self._client.last_rx
+
+    async def __aenter__(self) -> EaseeStream:
+        # pysignalr logs every state change at INFO and, with websockets, frames at DEBUG.
+        for name in ("pysignalr", "websockets"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        self._reconnect_request = asyncio.Event()
+        self._task = asyncio.create_task(self._supervise(), name=f"easee-stream-{self._account}")
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop the stream and wait until its tasks and socket are gone."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def reconnect(self, reason: str) -> None:
+        """End the current session now; the supervisor starts a new one at once."""
+        if self._reconnect_request is not None:
+            self._reconnect_reason = reason
+            self._reconnect_request.set()
+
+    # ------------------------------------------------------------ supervisor
+
+    async def _supervise(self) -> None:
+        stale: str | None = None
+        first = True
+        try:
+            while True:
+                delay = self._backoff.delay()
+                if delay > 0:
+                    self._log.debug("stream reconnect scheduled", delay=round(delay, 2))
+                    await self._sleep_unless_reconnect(delay)
+                if not first:
+                    self._events.stream_reconnect(self._account)
+                first = False
+                self._backoff.attempt()
+                try:
+                    token = await self._tokens.access_token(stale=stale)
+                except InvalidCredentials:
+                    self._fail("login refused", wait=self._options.auth_failure_backoff)
+                    continue
+                except RateLimited as exc:
+                    self._fail(str(exc), wait=exc.retry_after)
+                    continue
+                except EaseeError as exc:
+                    self._fail(f"no token: {exc}")
+                    continue
+                stale = None
+                started = self._clock()
+                try:
+                    await self._session(token)
+                except _SessionEnded as ended:
+                    if ended.auth:
+                        stale = token
+                    self._session_over(ended, started)
+        finally:
+            self._set_status(False, "stopped")
+
+    async def _sleep_unless_reconnect(self, delay: float) -> None:
+        assert self._reconnect_request is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._reconnect_request.wait(), delay)
+        self._reconnect_request.clear()
+
+    def _fail(self, reason: str, *, wait: float = 0.0) -> None:
+        self._backoff.failed(at_least=wait)
+        self._set_status(False, reason)
+        if reason != self._last_failure:
+            self._log.info("stream cannot connect", reason=reason, failures=self._backoff.failures)
+            self._last_failure = reason
+        else:
+            self._log.debug("stream cannot connect", reason=reason, failures=self._backoff.failures)
+
+    def _session_over(self, ended: _SessionEnded, started: float) -> None:
+        if ended.opened:
+            lasted = self._clock() - started
+            was_connected = self._status.connected
+            self._backoff.succeeded(lasted)
+            if ended.wait:
+                self._backoff.failed(at_least=ended.wait)
+            self._set_status(False, ended.reason)
+            if was_connected:
+                self._log.info("stream down", reason=ended.reason, lasted=round(lasted, 1))
+            self._last_failure = ""
+        else:
+            self._fail(ended.reason, wait=ended.wait)
+
+    def _set_status(self, connected: bool, reason: str) -> None:
+        old = self._status
+        if old.connected != connected:
+            self._events.stream_state(self._account, connected)
+        sessions = old.sessions + (1 if connected and not old.connected else 0)
+        self._status = StreamStatus(
+            connected,
+            reason,
+            self._clock() if old.connected != connected else old.since,
+            sessions,
+            old.subscribe_errors,
+        )
+
+    # ------------------------------------------------------------ one session
+
+    async def _session(self, token: str) -> None:
+        """Run one connection session; always ends by raising :class:`_SessionEnded`."""
+        options = self._options
+        over = asyncio.Event()
+        opened = asyncio.Event()
+        ending: list[_SessionEnded] = []
+
+        def end(ended: _SessionEnded) -> None:
+            if not ending:
+                ending.append(ended)
+            over.set()
+            opened.set()
+
+        async def on_open() -> None:
+            opened.set()
+
+        async def on_close() -> None:
+            if not opened.is_set() or over.is_set():
+                # Not open yet: run() is about to raise the real cause.
+                return
+            end(_SessionEnded("connection closed", opened=True))
+            # Park until the session cancels run(): returning would let pysignalr reconnect
+            # with the spent connection id.
+            await asyncio.Event().wait()
+
+        async def on_error(message: CompletionMessage) -> None:
+            with contextlib.suppress(Exception):
+                self._log.debug("hub error completion", error=str(message.error))
+
+        client = _WatchedClient(
+            options.stream_url,
+            headers={"Authorization": f"Bearer {token}"},
+            # pysignalr annotates these as int; asyncio and websockets take any float.
+            ping_interval=options.ws_ping_interval,
+            signalr_ping_interval=options.hub_ping_interval,
+            connection_timeout=options.connect_timeout,
+            max_size=None,
+            retry_count=1,
+            clock=self._clock,
+        )
+        client.on_open(on_open)
+        client.on_close(on_close)
+        client.on_error(on_error)
+        client.on("ProductUpdate", self._guarded(self._on_update))
+        client.on("ChargerUpdate", self._guarded(self._on_update))
+        client.on("CommandResponse", self._guarded(self._on_command_response))
+        client.on("SubscribeToMyProduct", _ignore)
+
+        def run_finished(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                return
+            end(self._classify(task.exception(), opened=opened.is_set()))
+
+        self._client = client
+        run_task = asyncio.create_task(client.run(), name=f"easee-signalr-{self._account}")
+        run_task.add_done_callback(run_finished)
+        watchdog: asyncio.Task[None] | None = None
+        try:
+            try:
+                await asyncio.wait_for(opened.wait(), options.connect_timeout)
+            except TimeoutError:
+                end(_SessionEnded("not open within the connect timeout"))
+            if not over.is_set():
+                await self._subscribe(client, end)
+            if not over.is_set():
+                self._set_status(True, "subscribed")
+                self._log.info("stream connected", chargers=len(self._serials))
+                watchdog = asyncio.create_task(self._watch(client, over, end))
+                assert self._reconnect_request is not None
+                self._reconnect_request.clear()
+                request = asyncio.create_task(self._reconnect_request.wait())
+                over_task = asyncio.create_task(over.wait())
+                try:
+                    await asyncio.wait({request, over_task}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    for waiter in (request, over_task):
+                        waiter.cancel()
+                if not over.is_set():
+                    end(_SessionEnded(self._reconnect_reason or "reconnect", opened=True))
+                    self._reconnect_request.clear()
+        finally:
+            for task in (watchdog, run_task):
+                if task is not None:
+                    task.cancel()
+            for task in (watchdog, run_task):
+                if task is not None:
+                    with contextlib.suppress(BaseException):
+                        await task
+            self._client = None
+        raise ending[0]
+
+    async def _subscribe(
+        self, client: _WatchedClient, end: Callable[[_SessionEnded], None]
+    ) -> None:
+        for serial in self._serials:
+            try:
+                await client.send(
+                    "SubscribeWithCurrentState",
+                    [serial, True],
+                    on_invocation=self._completion(serial),
+                )
+            except Exception as exc:
+                end(_SessionEnded(f"subscribe failed: {type(exc).__name__}", opened=True))
+                return
+
+    def _completion(self, serial: str) -> Callable[[Message], Awaitable[None]]:
+        async def on_completion(message: Message) -> None:
+            try:
+                error = getattr(message, "error", None)
+                if error:
+                    old = self._status
+                    self._status = StreamStatus(
+                        old.connected, old.reason, old.since, old.sessions, old.subscribe_errors + 1
+                    )
+                    self._log.warning(
+                        "hub refused the subscription", charger_id=serial, error=str(error)
+                    )
+            except Exception:
+                self._log.debug("subscription completion not understood", charger_id=serial)
+
+        return on_completion
+
+    async def _watch(
+        self, client: _WatchedClient, over: asyncio.Event, end: Callable[[_SessionEnded], None]
+    ) -> None:
+        timeout = self._options.silence_timeout
+        period = min(timeout / 4, 1.0)
+        while not over.is_set():
+            await asyncio.sleep(period)
+            silent = self._clock() - client.last_rx
+            if silent > timeout:
+                end(_SessionEnded(f"hub silent for {silent:.1f} s", opened=True))
+                return
+
+    def _guarded(self, handler: PayloadHandler) -> Callable[[list[Any]], Awaitable[None]]:
+        async def callback(arguments: list[Any]) -> None:
+            try:
+                for payload in arguments:
+                    handler(payload)
+            except Exception:
+                self._events.decode_error(self._account, "handler")
+                if not self._callback_errors_logged:
+                    self._callback_errors_logged = True
+                    self._log.exception("stream handler failed; frame skipped")
+
+        return callback
+
+    def _classify(self, exc: BaseException | None, *, opened: bool) -> _SessionEnded:
+        options = self._options
+        if exc is None:
+            return _SessionEnded("session ended", opened=opened)
+        if isinstance(exc, signalr_errors.AuthorizationError):
+            return _SessionEnded("hub refused the token (401)", auth=True, opened=opened)
+        if isinstance(exc, signalr_errors.ConnectionError):
+            if exc.status == 403:
+                wait = self._tokens.note_ip_block("negotiate", None)
+                return _SessionEnded("negotiate 403 (IP block?)", wait=wait, opened=opened)
+            if exc.status == 429:
+                return _SessionEnded(
+                    "negotiate 429", wait=options.negotiate_block_backoff, opened=opened
+                )
+            return _SessionEnded(f"negotiate HTTP {exc.status}", opened=opened)
+        if isinstance(exc, signalr_errors.NegotiationFailure):
+            cause = exc.__cause__
+            detail = type(cause).__name__ if cause is not None else "failed"
+            return _SessionEnded(f"websocket upgrade {detail}", opened=opened)
+        if isinstance(exc, signalr_errors.ServerError):
+            return _SessionEnded(f"hub closed the connection: {exc.message}", opened=opened)
+        if isinstance(exc, aiohttp.ClientError | OSError | TimeoutError):
+            return _SessionEnded(f"connection failed: {type(exc).__name__}", opened=opened)
+        if isinstance(exc, ValueError | TypeError | KeyError):
+            # pysignalr cannot parse the frame (bad JSON, unknown fields): the session is
+            # lost, the next one starts after the back-off.
+            self._events.decode_error(self._account, "frame")
+            return _SessionEnded(f"malformed frame: {type(exc).__name__}", opened=opened)
+        return _SessionEnded(f"stream error: {type(exc).__name__}", opened=opened)
+
+
+async def _ignore(arguments: list[Any]) -> None:
+    """``SubscribeToMyProduct``: its payload is unknown and nothing needs it."""
