@@ -1,0 +1,484 @@
+"""One Easee account at run time: login, chargers, stream, snapshots, watchdog, commands.
+
+Start-up: log in (retrying with back-off; a refused password waits ``auth_failure_backoff``)
+-> the chargers (the configured list, else ``GET /api/chargers``) handed to ``on_chargers``
+-> the stream (:mod:`exporter.easee.stream`), whose replay gives the initial state -> the
+snapshot loop. Every observation, from the stream or a snapshot, goes to the one injected
+``sink``; the store behind it keeps the newest per id, so replays and snapshots never move a
+reading backwards.
+
+Snapshots (``GET /state/{id}/observations``) fill gaps only: a charger gets one when it has
+delivered nothing for ``snapshot_interval`` (5 minutes; 60 seconds while the stream is down).
+With a healthy stream and talkative chargers that is no REST call at all; an idle charger,
+whose heartbeat comes every ~15 minutes, gets a few an hour, which keeps liveness from
+flapping. The budget paces them when many chargers are due at once.
+
+The data watchdog catches the silent stream the original plugin's 15-minute heartbeat
+restarted the daemon for: when the stream delivered no observation for
+``watchdog_silence`` while a snapshot holds readings newer than anything the stream delivered
+for that charger, the stream reconnects in-process (at most once per ``watchdog_silence``).
+
+Each account runs in its own task, so one account's bad password, IP block or outage never
+stops another's data. ``stop()`` cancels and awaits everything the account started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+import aiohttp
+import structlog
+
+from exporter.easee.backoff import Backoff
+from exporter.easee.budget import RequestBudget
+from exporter.easee.client import Credentials, EaseeClient
+from exporter.easee.commands import Command
+from exporter.easee.dispatch import CommandDispatcher
+from exporter.easee.errors import (
+    AccountNotReady,
+    EaseeError,
+    InvalidCredentials,
+    RateLimited,
+    UnknownCharger,
+)
+from exporter.easee.events import ClientEvents
+from exporter.easee.models import ChargerSummary, CommandAccepted, CommandResponse, Observation
+from exporter.easee.options import AccountOptions
+from exporter.easee.stream import EaseeStream, StreamStatus
+
+_log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
+
+ObservationSink = Callable[[Observation], None]
+ChargersCallback = Callable[[str, Sequence[ChargerSummary]], None]
+
+
+class PayloadDecoder(Protocol):
+    """The sans-io decoder the account feeds (``exporter.easee.decode``)."""
+
+    def product_update(self, payload: Any, received_at: float) -> Observation | None:
+        """A ``ProductUpdate`` argument, or ``None`` when it is skipped (and counted)."""
+
+    def rest_observation(
+        self, charger_id: str, item: Mapping[str, Any], received_at: float
+    ) -> Observation | None:
+        """One item of ``GET /state/{id}/observations``, or ``None`` when skipped."""
+
+    def command_response(self, payload: Any) -> CommandResponse | None:
+        """A ``CommandResponse`` argument, or ``None`` when it is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChargerRef:
+    """A charger listed in the configuration: only those are used, with these names."""
+
+    charger_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    """What the configuration says about one account (``chargers`` empty = discover them)."""
+
+    name: str
+    credentials: Credentials
+    enabled: bool = True
+    chargers: tuple[ChargerRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    """A snapshot of one account's health, for readiness, the status page and logs."""
+
+    name: str
+    enabled: bool
+    running: bool
+    logged_in: bool
+    chargers: tuple[str, ...]
+    stream: StreamStatus | None
+    #: Monotonic time of the last observation the stream delivered (``None``: none yet).
+    last_stream_data: float | None
+    problem: str
+
+    @property
+    def ready(self) -> bool:
+        """Logged in and the stream subscribed; a disabled account is never ready."""
+        return (
+            self.enabled
+            and self.running
+            and self.logged_in
+            and self.stream is not None
+            and self.stream.connected
+        )
+
+
+class EaseeAccount:
+    """The client side of one Easee account.
+
+    For the controller: ``accepted = await account.send_command(charger_id, Command.PAUSE)``
+    sends the command and returns Easee's acknowledgement (``None`` when Easee says there is
+    nothing to confirm); ``await account.wait_for_response(accepted)`` then returns the
+    charger's ``CommandResponse`` or raises :class:`~exporter.easee.errors.CommandTimeout`.
+    ``await account.execute(charger_id, command)`` does both.
+    """
+
+    def __init__(
+        self,
+        config: AccountConfig,
+        *,
+        session: aiohttp.ClientSession,
+        options: AccountOptions,
+        events: ClientEvents,
+        decoder: PayloadDecoder,
+        snapshot_ids: Sequence[int],
+        sink: ObservationSink,
+        on_chargers: ChargersCallback,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._config = config
+        self._session = session
+        self._options = options
+        self._events = events
+        self._decoder = decoder
+        self._snapshot_ids = tuple(options.snapshot_ids or snapshot_ids)
+        self._sink = sink
+        self._on_chargers = on_chargers
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._log = _log.bind(account=config.name)
+        self._task: asyncio.Task[None] | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        options = self._options
+        self._budget = RequestBudget(
+            limit=options.budget_limit,
+            window=options.budget_window,
+            reserve=options.budget_reserve,
+            clock=self._clock,
+        )
+        self._client = EaseeClient(
+            session=self._session,
+            account=self._config.name,
+            credentials=self._config.credentials,
+            api_url=options.api_url,
+            events=self._events,
+            budget=self._budget,
+            request_timeout=options.request_timeout,
+            refresh_margin=options.refresh_margin,
+            default_retry_after=options.default_retry_after,
+            ip_block_backoff=options.ip_block_backoff,
+            background_max_wait=options.background_max_wait,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+        )
+        self._dispatcher = CommandDispatcher(
+            account=self._config.name, retention=2 * options.command_timeout, clock=self._clock
+        )
+        self._stream: EaseeStream | None = None
+        self._chargers: dict[str, ChargerSummary] = {}
+        self._problem = "not started"
+        # Per charger: when it last delivered anything (stream or snapshot attempt), the
+        # newest charger-side timestamp the stream delivered, and the snapshot's.
+        self._fresh_at: dict[str, float] = {}
+        self._stream_newest: dict[str, float] = {}
+        self._snapshot_newest: dict[str, float] = {}
+        self._stream_data_at: float | None = None
+        self._stream_started_at = 0.0
+        self._last_watchdog = -math.inf
+        self._rng = random.Random()  # noqa: S311 - spreading snapshots, not a secret
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def name(self) -> str:
+        """The account's stable name from the configuration."""
+        return self._config.name
+
+    @property
+    def client(self) -> EaseeClient:
+        """The account's REST client (one per start; shares the service's session)."""
+        return self._client
+
+    @property
+    def chargers(self) -> tuple[ChargerSummary, ...]:
+        """The account's chargers, once known."""
+        return tuple(self._chargers.values())
+
+    @property
+    def status(self) -> AccountStatus:
+        """The account's health now."""
+        stream = self._stream
+        return AccountStatus(
+            name=self._config.name,
+            enabled=self._config.enabled,
+            running=self._task is not None and not self._task.done(),
+            logged_in=self._client.tokens.logged_in,
+            chargers=tuple(self._chargers),
+            stream=stream.status if stream is not None else None,
+            last_stream_data=self._stream_data_at,
+            problem=self._problem,
+        )
+
+    @property
+    def ready(self) -> bool:
+        """Logged in and subscribed (see :attr:`AccountStatus.ready`)."""
+        return self.status.ready
+
+    async def start(self) -> None:
+        """Start the account's work in the background; a disabled account does nothing."""
+        if self._task is not None or not self._config.enabled:
+            if not self._config.enabled:
+                self._problem = "disabled"
+            return
+        self._reset()
+        self._problem = "starting"
+        self._task = asyncio.create_task(self._run_guarded(), name=f"easee-account-{self.name}")
+
+    async def stop(self) -> None:
+        """Stop everything the account started and wait for it; safe to call twice."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._problem = "stopped"
+
+    async def reconfigure(self, config: AccountConfig) -> None:
+        """Stop, take new credentials or chargers, and start again (for a config reload)."""
+        await self.stop()
+        self._config = config
+        self._log = _log.bind(account=config.name)
+        await self.start()
+
+    async def __aenter__(self) -> EaseeAccount:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ commands
+
+    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+        """Send ``command`` to a charger of this account; Easee's acknowledgement.
+
+        Raises the client's typed errors (:class:`~exporter.easee.errors.ChargerDisconnected`
+        when no car is plugged in, :class:`~exporter.easee.errors.RateLimited` when the
+        budget or Easee says wait, ...), :class:`UnknownCharger` or
+        :class:`AccountNotReady`.
+        """
+        self._check_charger(charger_id)
+        with self._dispatcher.in_flight(charger_id):
+            accepted = await self._client.send_command(charger_id, command)
+            if accepted is not None:
+                self._dispatcher.register(accepted)
+        return accepted
+
+    async def send_settings(
+        self, charger_id: str, settings: Mapping[str, bool | int | float]
+    ) -> list[CommandAccepted]:
+        """``POST .../settings``; one acknowledgement per changed key, ``[]`` if none changed."""
+        self._check_charger(charger_id)
+        with self._dispatcher.in_flight(charger_id):
+            accepted = await self._client.post_settings(charger_id, settings)
+            for item in accepted:
+                self._dispatcher.register(item)
+        return accepted
+
+    async def wait_for_response(
+        self, accepted: CommandAccepted, within: float | None = None
+    ) -> CommandResponse:
+        """The charger's ``CommandResponse`` to ``accepted`` (default ``command_timeout``)."""
+        limit = self._options.command_timeout if within is None else within
+        return await self._dispatcher.wait(accepted, limit)
+
+    async def execute(
+        self, charger_id: str, command: Command, within: float | None = None
+    ) -> CommandResponse | None:
+        """Send ``command`` and wait for the charger's verdict (``None``: nothing to confirm)."""
+        accepted = await self.send_command(charger_id, command)
+        if accepted is None:
+            return None
+        return await self.wait_for_response(accepted, within)
+
+    def _check_charger(self, charger_id: str) -> None:
+        if self._task is None or self._task.done():
+            raise AccountNotReady(self.name, "not running")
+        if not self._chargers:
+            raise AccountNotReady(self.name, self._problem)
+        if charger_id not in self._chargers:
+            raise UnknownCharger(charger_id)
+
+    # ------------------------------------------------------------ the run
+
+    async def _run_guarded(self) -> None:
+        # A bug must not end the account for good: start it over, slowly.
+        while True:
+            try:
+                await self._run()
+            except Exception:
+                self._log.exception("account run failed; starting it over")
+                self._problem = "internal error"
+                await asyncio.sleep(self._options.backoff_cap)
+                self._reset()
+
+    async def _run(self) -> None:
+        await self._until_done("login", self._client.access_token)
+        chargers = await self._until_done("charger discovery", self._resolve_chargers)
+        self._chargers = {c.charger_id: c for c in chargers}
+        self._log.info("chargers", chargers=[c.charger_id for c in chargers])
+        try:
+            self._on_chargers(self.name, chargers)
+        except Exception:
+            self._log.exception("charger callback failed")
+        self._problem = ""
+        stream = EaseeStream(
+            account=self.name,
+            serials=list(self._chargers),
+            tokens=self._client,
+            on_update=self._on_stream_update,
+            on_command_response=self._on_command_response,
+            events=self._events,
+            options=self._options,
+            clock=self._clock,
+        )
+        self._stream = stream
+        self._stream_started_at = self._clock()
+        async with stream:
+            await self._snapshot_loop(stream)
+
+    async def _resolve_chargers(self) -> list[ChargerSummary]:
+        if self._config.chargers:
+            return [
+                ChargerSummary(charger_id=ref.charger_id, name=ref.name or ref.charger_id)
+                for ref in self._config.chargers
+            ]
+        return await self._client.list_chargers()
+
+    async def _until_done(self, what: str, call: Callable[[], Awaitable[_T]]) -> _T:
+        options = self._options
+        backoff = Backoff(
+            base=options.backoff_base,
+            cap=options.backoff_cap,
+            quick=options.quick_retry,
+            stable_after=options.stable_after,
+            max_attempts=options.max_attempts,
+            attempt_window=options.attempt_window,
+            clock=self._clock,
+        )
+        reported = ""
+        while True:
+            backoff.attempt()
+            try:
+                return await call()
+            except InvalidCredentials as exc:
+                problem, wait = f"{what} refused: {exc}", options.auth_failure_backoff
+            except RateLimited as exc:
+                problem, wait = f"{what} failed: {exc}", exc.retry_after
+            except EaseeError as exc:
+                problem, wait = f"{what} failed: {exc}", 0.0
+            self._problem = problem
+            backoff.failed(at_least=wait)
+            delay = backoff.delay()
+            if problem != reported:
+                self._log.warning(f"{what} failed", problem=problem, retry_in=round(delay, 1))
+                reported = problem
+            await asyncio.sleep(delay)
+
+    # ------------------------------------------------------------ stream data
+
+    def _on_stream_update(self, payload: Any) -> None:
+        observation = self._decoder.product_update(payload, self._wall_clock())
+        if observation is None:
+            return
+        now = self._clock()
+        charger_id = observation.charger_id
+        self._stream_data_at = now
+        self._fresh_at[charger_id] = now
+        newest = self._stream_newest.get(charger_id)
+        if newest is None or observation.timestamp > newest:
+            self._stream_newest[charger_id] = observation.timestamp
+        self._sink(observation)
+
+    def _on_command_response(self, payload: Any) -> None:
+        response = self._decoder.command_response(payload)
+        if response is not None:
+            self._dispatcher.deliver(response)
+
+    # ------------------------------------------------------------ snapshots
+
+    async def _snapshot_loop(self, stream: EaseeStream) -> None:
+        options = self._options
+        # A fixed per-charger phase spreads snapshots of chargers that fell silent together.
+        phase = {c: self._rng.uniform(0.0, 0.2) for c in self._chargers}
+        start = self._clock()
+        nap = min(1.0, options.snapshot_interval_stream_down / 4)
+        while True:
+            connected = stream.status.connected
+            interval = (
+                options.snapshot_interval if connected else options.snapshot_interval_stream_down
+            )
+            now = self._clock()
+            due: str | None = None
+            next_due = math.inf
+            for charger_id in self._chargers:
+                at = self._fresh_at.get(charger_id, start) + interval * (1 + phase[charger_id])
+                if at < next_due:
+                    due, next_due = charger_id, at
+            if due is None or next_due > now:
+                await asyncio.sleep(min(max(next_due - now, 0.0), nap))
+                continue
+            self._fresh_at[due] = now
+            await self._snapshot(due)
+            self._check_data_watchdog(stream, due)
+
+    async def _snapshot(self, charger_id: str) -> None:
+        log = self._log.bind(charger_id=charger_id)
+        try:
+            items = await self._client.get_observations(charger_id, self._snapshot_ids)
+        except EaseeError as exc:
+            log.debug("snapshot failed", error=str(exc))
+            return
+        received_at = self._wall_clock()
+        for item in items:
+            observation = self._decoder.rest_observation(charger_id, item, received_at)
+            if observation is None:
+                continue
+            newest = self._snapshot_newest.get(charger_id)
+            if newest is None or observation.timestamp > newest:
+                self._snapshot_newest[charger_id] = observation.timestamp
+            self._sink(observation)
+
+    def _check_data_watchdog(self, stream: EaseeStream, charger_id: str) -> None:
+        options = self._options
+        now = self._clock()
+        if not stream.status.connected:
+            return
+        last = self._stream_data_at
+        quiet_since = max(last if last is not None else -math.inf, stream.status.since)
+        if now - quiet_since < options.watchdog_silence:
+            return
+        if now - self._last_watchdog < options.watchdog_silence:
+            return
+        snapshot = self._snapshot_newest.get(charger_id)
+        streamed = self._stream_newest.get(charger_id, -math.inf)
+        if snapshot is None or snapshot <= streamed:
+            return
+        self._last_watchdog = now
+        self._events.watchdog_reconnect(self.name)
+        self._log.warning(
+            "stream silent while the charger has newer data; reconnecting",
+            charger_id=charger_id,
+            silent_for=round(now - quiet_since, 1),
+        )
+        stream.reconnect("data watchdog")
