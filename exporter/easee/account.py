@@ -62,17 +62,17 @@ ChargersCallback = Callable[[str, Sequence[ChargerSummary]], None]
 
 
 class PayloadDecoder(Protocol):
-    """The sans-io decoder the account feeds (``exporter.easee.decode``)."""
+    """The sans-io decoder the account feeds (:class:`exporter.easee.decode.Decoder`)."""
 
-    def product_update(self, payload: Any, received_at: float) -> Observation | None:
+    def product_update(self, payload: object, *, received_at: float) -> Observation | None:
         """A ``ProductUpdate`` argument, or ``None`` when it is skipped (and counted)."""
 
     def rest_observation(
-        self, charger_id: str, item: Mapping[str, Any], received_at: float
+        self, item: object, *, charger_id: str, received_at: float, fallback_timestamp: float
     ) -> Observation | None:
         """One item of ``GET /state/{id}/observations``, or ``None`` when skipped."""
 
-    def command_response(self, payload: Any) -> CommandResponse | None:
+    def command_response(self, payload: object) -> CommandResponse | None:
         """A ``CommandResponse`` argument, or ``None`` when it is malformed."""
 
 
@@ -398,7 +398,7 @@ class EaseeAccount:
     # ------------------------------------------------------------ stream data
 
     def _on_stream_update(self, payload: Any) -> None:
-        observation = self._decoder.product_update(payload, self._wall_clock())
+        observation = self._decoder.product_update(payload, received_at=self._wall_clock())
         if observation is None:
             return
         now = self._clock()
@@ -451,7 +451,12 @@ class EaseeAccount:
             return
         received_at = self._wall_clock()
         for item in items:
-            observation = self._decoder.rest_observation(charger_id, item, received_at)
+            observation = self._decoder.rest_observation(
+                item,
+                charger_id=charger_id,
+                received_at=received_at,
+                fallback_timestamp=received_at,
+            )
             if observation is None:
                 continue
             newest = self._snapshot_newest.get(charger_id)
