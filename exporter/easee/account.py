@@ -31,7 +31,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import structlog
@@ -40,6 +40,7 @@ from exporter.easee.backoff import Backoff
 from exporter.easee.budget import RequestBudget
 from exporter.easee.client import Credentials, EaseeClient
 from exporter.easee.commands import Command
+from exporter.easee.decode import Decoder
 from exporter.easee.dispatch import CommandDispatcher
 from exporter.easee.errors import (
     AccountNotReady,
@@ -50,6 +51,7 @@ from exporter.easee.errors import (
 )
 from exporter.easee.events import ClientEvents
 from exporter.easee.models import ChargerSummary, CommandAccepted, CommandResponse, Observation
+from exporter.easee.observations import OBSERVATIONS
 from exporter.easee.options import AccountOptions
 from exporter.easee.stream import EaseeStream, StreamStatus
 
@@ -59,21 +61,6 @@ _T = TypeVar("_T")
 
 ObservationSink = Callable[[Observation], None]
 ChargersCallback = Callable[[str, Sequence[ChargerSummary]], None]
-
-
-class PayloadDecoder(Protocol):
-    """The sans-io decoder the account feeds (:class:`exporter.easee.decode.Decoder`)."""
-
-    def product_update(self, payload: object, *, received_at: float) -> Observation | None:
-        """A ``ProductUpdate`` argument, or ``None`` when it is skipped (and counted)."""
-
-    def rest_observation(
-        self, item: object, *, charger_id: str, received_at: float, fallback_timestamp: float
-    ) -> Observation | None:
-        """One item of ``GET /state/{id}/observations``, or ``None`` when skipped."""
-
-    def command_response(self, payload: object) -> CommandResponse | None:
-        """A ``CommandResponse`` argument, or ``None`` when it is malformed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,8 +124,6 @@ class EaseeAccount:
         session: aiohttp.ClientSession,
         options: AccountOptions,
         events: ClientEvents,
-        decoder: PayloadDecoder,
-        snapshot_ids: Sequence[int],
         sink: ObservationSink,
         on_chargers: ChargersCallback,
         clock: Callable[[], float] = time.monotonic,
@@ -148,8 +133,9 @@ class EaseeAccount:
         self._session = session
         self._options = options
         self._events = events
-        self._decoder = decoder
-        self._snapshot_ids = tuple(options.snapshot_ids or snapshot_ids)
+        self._decoder = Decoder(on_error=self._decode_error)
+        # Snapshots ask for every id of the table: the stream may have missed any of them.
+        self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
         self._sink = sink
         self._on_chargers = on_chargers
         self._clock = clock
@@ -396,6 +382,9 @@ class EaseeAccount:
             await asyncio.sleep(delay)
 
     # ------------------------------------------------------------ stream data
+
+    def _decode_error(self, reason: str) -> None:
+        self._events.decode_error(self._config.name, reason)
 
     def _on_stream_update(self, payload: Any) -> None:
         observation = self._decoder.product_update(payload, received_at=self._wall_clock())

@@ -66,19 +66,17 @@ class ManualClock:
 
 
 async def wait_until(
-    predicate: Callable[[], bool], *, timeout: float = 5.0, what: str = "the condition"
+    predicate: Callable[[], bool], *, within: float = 5.0, what: str = "the condition"
 ) -> None:
-    """Poll ``predicate`` until it holds; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
+    """Poll ``predicate`` until it holds; fail the test after ``within`` seconds."""
+    deadline = time.monotonic() + within
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.01)
 
 
-def sim_config(
-    accounts: tuple[SimAccount, ...] | None = None, **settings: Any
-) -> SimulatorConfig:
+def sim_config(accounts: tuple[SimAccount, ...] | None = None, **settings: Any) -> SimulatorConfig:
     """A simulated cloud with protocol timings shortened for tests."""
     timings: dict[str, Any] = {
         "keepalive_interval": 0.25,
