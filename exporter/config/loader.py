@@ -348,6 +348,8 @@ def _message(item: Mapping[str, Any], model: type[BaseModel], where: tuple[Any, 
         return _unknown_key(str(where[-1]), known)
     if kind == "missing":
         return "required"
+    if kind in ("model_type", "dict_type"):
+        return "must be a mapping of keys"
     message = str(item["msg"])
     return message.removeprefix("Value error, ")
 
