@@ -73,18 +73,35 @@ def stale_files(settings: Settings | None = None, json_dir: Path = JSON_DIR) -> 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dashboards.build", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 when a generated file is stale")
-    parser.add_argument("--icon-base", default=Settings.icon_base,
-                        help="where Grafana loads the pictures from (default %(default)s)")
-    parser.add_argument("--icon-variant", default=Settings.icon_variant, choices=ICON_VARIANTS,
-                        help="picture variant: dark or light tiles, or monochrome")
-    parser.add_argument("--controller-url", default=Settings.controller_url,
-                        help="default of the dashboard's controller_url variable")
-    parser.add_argument("--out", type=Path, help="write the JSON here instead of "
-                        "dashboards/json (required with non-default settings)")
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboards.build",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="do not write; exit 1 when a generated file is stale"
+    )
+    parser.add_argument(
+        "--icon-base",
+        default=Settings.icon_base,
+        help="where Grafana loads the pictures from (default %(default)s)",
+    )
+    parser.add_argument(
+        "--icon-variant",
+        default=Settings.icon_variant,
+        choices=ICON_VARIANTS,
+        help="picture variant: dark or light tiles, or monochrome",
+    )
+    parser.add_argument(
+        "--controller-url",
+        default=Settings.controller_url,
+        help="default of the dashboard's controller_url variable",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="write the JSON here instead of dashboards/json (required with non-default settings)",
+    )
     args = parser.parse_args(argv)
 
     settings = Settings(args.icon_base, args.icon_variant, args.controller_url)

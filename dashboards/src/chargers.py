@@ -3,7 +3,9 @@ an equipment (seed behaviour 12), then the history of the selected chargers."""
 
 from __future__ import annotations
 
+from grafana_foundation_sdk.builders import canvas, gauge, stat
 from grafana_foundation_sdk.builders import dashboard as dashb
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as cmn
 from grafana_foundation_sdk.models import dashboard as dm
 
@@ -14,12 +16,12 @@ from dashboards.src.common import (
     Ids,
     Settings,
     bool_mappings,
-    by_name,
     charger_variable,
     datasource_variable,
     fixed_color,
     lock_mappings,
     op_mode_mappings,
+    place,
     pos,
     prom,
     textbox_variable,
@@ -103,50 +105,69 @@ TITLES = {
 }
 
 
-def _state_canvas(s: Settings) -> P.canvas.Panel:
+def _state_canvas(s: Settings) -> canvas.Panel:
     fallback = s.icon("state-offline")
     p = P.canvas_panel(
         "State",
-        [prom(f"max by (charger_id) (easee_charger_op_mode_code{{{SEL}}})", "op_mode",
-              instant=True)],
+        [
+            prom(
+                f"max by (charger_id) (easee_charger_op_mode_code{{{SEL}}})",
+                "op_mode",
+                instant=True,
+            )
+        ],
         [
             P.icon_element("state picture", "op_mode", fallback, (4, 10, 26, 10)),
             P.text_element(
-                "state text", (76, 2, 4, 2), field="op_mode",
-                color=P.color_dim("text", "op_mode"), size=20,
+                "state text",
+                (76, 2, 4, 2),
+                field="op_mode",
+                color=P.color_dim("text", "op_mode"),
+                size=20,
             ),
         ],
         description="The charger's op mode as the plugin's state picture: the raw Easee "
         "code (easee_charger_op_mode_code) grouped into the six situations, plus offline and "
         "awaiting authorisation, by the panel's value mappings.",
     )
-    return p.mappings(op_mode_mappings(s)).color_scheme(
-        dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS)
-    ).thresholds(thresholds((None, "text")))
+    return (
+        p.mappings(op_mode_mappings(s))
+        .color_scheme(dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
+        .thresholds(thresholds((None, "text")))
+    )
 
 
-def _lock_canvas(s: Settings) -> P.canvas.Panel:
+def _lock_canvas(s: Settings) -> canvas.Panel:
     p = P.canvas_panel(
         "Cable lock",
-        [prom(f"max by (charger_id) (easee_charger_cable_lock_state{{{SEL}}})", "cable_lock",
-              instant=True)],
         [
-            P.icon_element("lock picture", "cable_lock", s.icon("lock-unlocked"),
-                           (6, 18, 30, 18)),
+            prom(
+                f"max by (charger_id) (easee_charger_cable_lock_state{{{SEL}}})",
+                "cable_lock",
+                instant=True,
+            )
+        ],
+        [
+            P.icon_element("lock picture", "cable_lock", s.icon("lock-unlocked"), (6, 18, 30, 18)),
             P.text_element(
-                "lock text", (72, 2, 4, 2), field="cable_lock",
-                color=P.color_dim("text", "cable_lock"), size=14,
+                "lock text",
+                (72, 2, 4, 2),
+                field="cable_lock",
+                color=P.color_dim("text", "cable_lock"),
+                size=14,
             ),
         ],
         description="cable_locked + 2 × cable_permanently_locked: the plugin's four lock "
         "states. Closed padlock: the cable is locked; blue ground: the permanent lock is on.",
     )
-    return p.mappings(lock_mappings(s)).color_scheme(
-        dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS)
-    ).thresholds(thresholds((None, "text")))
+    return (
+        p.mappings(lock_mappings(s))
+        .color_scheme(dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
+        .thresholds(thresholds((None, "text")))
+    )
 
 
-def _controls_canvas() -> P.canvas.Panel:
+def _controls_canvas() -> canvas.Panel:
     boxes = {
         "pause": (6, 4, 54, 52),
         "resume": (6, 52, 54, 4),
@@ -155,7 +176,10 @@ def _controls_canvas() -> P.canvas.Panel:
     }
     elements = [
         P.text_element(
-            f"{field} button", boxes[field], fixed=text, size=15,
+            f"{field} button",
+            boxes[field],
+            fixed=text,
+            size=15,
             color=P.color_dim("#ffffff"),
             # Tying the button's colour to its own series gives it that series' action and
             # shows whether the command applies now (blue) or would change nothing (grey).
@@ -166,54 +190,63 @@ def _controls_canvas() -> P.canvas.Panel:
     ]
     p = P.canvas_panel(
         "Controls",
-        [prom(expr, field, chr(ord("A") + i), instant=True)
-         for i, (field, _, _, expr) in enumerate(BUTTONS)],
+        [
+            prom(expr, field, chr(ord("A") + i), instant=True)
+            for i, (field, _, _, expr) in enumerate(BUTTONS)
+        ],
         elements,
         description="Click a button, then its action, and confirm: the browser calls the "
         "controller at $controller_url with the token in $controller_token (empty by "
         "default; see dashboards/README.md). Blue: the command applies now.",
     )
-    p = p.mappings(
-        [
-            dm.ValueMap(
-                options={
-                    "0": dm.ValueMappingResult(text="not now", color="#5a6470", index=0),
-                    "1": dm.ValueMappingResult(text="available", color="blue", index=1),
-                }
-            )
-        ]
-    ).color_scheme(dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS)).thresholds(
-        thresholds((None, "#5a6470"))
+    p = (
+        p.mappings(
+            [
+                dm.ValueMap(
+                    options={
+                        "0": dm.ValueMappingResult(text="not now", color="#5a6470", index=0),
+                        "1": dm.ValueMappingResult(text="available", color="blue", index=1),
+                    }
+                )
+            ]
+        )
+        .color_scheme(dashb.FieldColor().mode(dm.FieldColorModeId.THRESHOLDS))
+        .thresholds(thresholds((None, "#5a6470")))
     )
     for field, _, route, _ in BUTTONS:
         # One action per series, set by override: the 11.6 dashboard schema has no `actions`
         # in field defaults, and each button must carry only its own command.
         p = p.with_override(
             dm.MatcherConfig(id_val="byName", options=field),
-            [dm.DynamicConfigValue(
-                id_val="actions", value=[_action(TITLES[field], route, QUESTIONS[field])]
-            )],
+            [
+                dm.DynamicConfigValue(
+                    id_val="actions", value=[_action(TITLES[field], route, QUESTIONS[field])]
+                )
+            ],
         )
     return p
 
 
-def _power_gauge() -> P.gauge.Panel:
+def _power_gauge() -> gauge.Panel:
     return P.gauge_panel(
         "Power",
-        [prom(f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})", "Power",
-              instant=True)],
+        [prom(f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})", "Power", instant=True)],
         unit="watt",
         min_val=0,
         max_val=22000,
     ).thresholds(thresholds((None, "blue"), (1.0, "green"), (11000.0, "orange")))
 
 
-def _phase_currents() -> P.gauge.Panel:
+def _phase_currents() -> gauge.Panel:
     return P.gauge_panel(
         "Current per phase",
         [
-            prom(f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
-                 ph, chr(ord("A") + i), instant=True)
+            prom(
+                f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
+                ph,
+                chr(ord("A") + i),
+                instant=True,
+            )
             for i, ph in enumerate(("L1", "L2", "L3"))
         ],
         unit="amp",
@@ -224,12 +257,16 @@ def _phase_currents() -> P.gauge.Panel:
     ).thresholds(thresholds((None, "green"), (28.0, "orange"), (32.0, "red")))
 
 
-def _phase_voltages() -> P.stat.Panel:
+def _phase_voltages() -> stat.Panel:
     return P.stat_panel(
         "Voltage per phase",
         [
-            prom(f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
-                 ph, chr(ord("A") + i), instant=True)
+            prom(
+                f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
+                ph,
+                chr(ord("A") + i),
+                instant=True,
+            )
             for i, ph in enumerate(("L1", "L2", "L3"))
         ],
         unit="volt",
@@ -238,16 +275,24 @@ def _phase_voltages() -> P.stat.Panel:
     ).thresholds(thresholds((None, "red"), (207.0, "text"), (253.0, "red")))
 
 
-def _signal_badge() -> P.stat.Panel:
+def _signal_badge() -> stat.Panel:
     # The unused radio reads 0 (seed behaviour 14.1): filtering it out leaves the one in use,
     # and no badge at all when both are 0, as the plugin hid it.
     p = P.stat_panel(
         "Signal",
         [
-            prom(f"max by (charger_id) (easee_charger_wifi_rssi_dbm{{{SEL}}}) != 0", "Wi-Fi",
-                 "A", instant=True),
-            prom(f"max by (charger_id) (easee_charger_cellular_rssi_dbm{{{SEL}}}) != 0",
-                 "Cellular", "B", instant=True),
+            prom(
+                f"max by (charger_id) (easee_charger_wifi_rssi_dbm{{{SEL}}}) != 0",
+                "Wi-Fi",
+                "A",
+                instant=True,
+            ),
+            prom(
+                f"max by (charger_id) (easee_charger_cellular_rssi_dbm{{{SEL}}}) != 0",
+                "Cellular",
+                "B",
+                instant=True,
+            ),
         ],
         unit="suffix: dBm",
         color_mode=cmn.BigValueColorMode.BACKGROUND,
@@ -268,11 +313,16 @@ def _steps(steps: tuple[tuple[float | None, str], ...]) -> dict[str, object]:
     return {"mode": "absolute", "steps": [{"color": c, "value": v} for v, c in steps]}
 
 
-def _charger_tile() -> P.stat.Panel:
+def _charger_tile() -> stat.Panel:
     p = P.stat_panel(
         "Charger",
-        [prom(f"easee_charger_info{{{SEL}}}", "{{color}} {{product}} · firmware {{firmware}}",
-              instant=True)],
+        [
+            prom(
+                f"easee_charger_info{{{SEL}}}",
+                "{{color}} {{product}} · firmware {{firmware}}",
+                instant=True,
+            )
+        ],
         color_mode=cmn.BigValueColorMode.BACKGROUND,
         text_mode=cmn.BigValueTextMode.NAME,
         description="Model and firmware, on the charger's own colour (the plugin's "
@@ -286,7 +336,7 @@ def _charger_tile() -> P.stat.Panel:
     return p
 
 
-def _small_stats() -> list[P.stat.Panel]:
+def _small_stats() -> list[stat.Panel]:
     online = P.stat_panel(
         "Online",
         [prom(f"max by (charger_id) (easee_charger_online{{{SEL}}})", "online", instant=True)],
@@ -294,14 +344,25 @@ def _small_stats() -> list[P.stat.Panel]:
     ).mappings(bool_mappings(("Offline", "red"), ("Online", "green")))
     car = P.stat_panel(
         "Car",
-        [prom(f"max by (charger_id) (easee_charger_vehicle_connected{{{SEL}}})", "car",
-              instant=True)],
+        [
+            prom(
+                f"max by (charger_id) (easee_charger_vehicle_connected{{{SEL}}})",
+                "car",
+                instant=True,
+            )
+        ],
         color_mode=cmn.BigValueColorMode.BACKGROUND,
     ).mappings(bool_mappings(("No car", "text"), ("Plugged in", "blue")))
     age = P.stat_panel(
         "Last data",
-        [prom(f"time() - max by (charger_id) "
-              f"(easee_charger_last_update_timestamp_seconds{{{SEL}}})", "age", instant=True)],
+        [
+            prom(
+                f"time() - max by (charger_id) "
+                f"(easee_charger_last_update_timestamp_seconds{{{SEL}}})",
+                "age",
+                instant=True,
+            )
+        ],
         unit="s",
         decimals=0,
         description="Seconds since the service last received data for this charger; the "
@@ -309,14 +370,24 @@ def _small_stats() -> list[P.stat.Panel]:
     ).thresholds(thresholds((None, "green"), (300.0, "yellow"), (900.0, "red")))
     limit = P.stat_panel(
         "Dynamic current limit",
-        [prom(f"max by (charger_id) (easee_charger_dynamic_current_limit_amperes{{{SEL}}})",
-              "limit", instant=True)],
+        [
+            prom(
+                f"max by (charger_id) (easee_charger_dynamic_current_limit_amperes{{{SEL}}})",
+                "limit",
+                instant=True,
+            )
+        ],
         unit="amp",
     ).thresholds(thresholds((None, "text")))
     session = P.stat_panel(
         "Session energy",
-        [prom(f"max by (charger_id) (easee_charger_session_energy_joules{{{SEL}}}) / 3.6e6",
-              "session", instant=True)],
+        [
+            prom(
+                f"max by (charger_id) (easee_charger_session_energy_joules{{{SEL}}}) / 3.6e6",
+                "session",
+                instant=True,
+            )
+        ],
         unit="kwatth",
         decimals=2,
     ).thresholds(thresholds((None, "text")))
@@ -329,8 +400,10 @@ def build(s: Settings) -> dm.Dashboard:
         dashb.Dashboard(TITLE)
         .uid(UID)
         .tags(["easee", "ev-charging"])
-        .description("Easee chargers, one row each: state, cable lock, controls, power, "
-                     "phases, signal; then the history of the selected chargers.")
+        .description(
+            "Easee chargers, one row each: state, cable lock, controls, power, "
+            "phases, signal; then the history of the selected chargers."
+        )
         .editable()
         .timezone("browser")
         .time("now-24h", "now")
@@ -338,16 +411,24 @@ def build(s: Settings) -> dm.Dashboard:
         .tooltip(dm.DashboardCursorSync.CROSSHAIR)
         .with_variable(datasource_variable())
         .with_variable(charger_variable())
-        .with_variable(textbox_variable(
-            "controller_url", "Controller URL", s.controller_url,
-            "Base URL of the easee-exporter service, as the viewer's browser reaches it.",
-        ))
-        .with_variable(textbox_variable(
-            "controller_token", "Controller token", "",
-            "A token allowed only pause/resume/lock/unlock. Typed by the viewer when needed; "
-            "kept out of the URL; never save the dashboard with it.",
-            secret=True,
-        ))
+        .with_variable(
+            textbox_variable(
+                "controller_url",
+                "Controller URL",
+                s.controller_url,
+                "Base URL of the easee-exporter service, as the viewer's browser reaches it.",
+            )
+        )
+        .with_variable(
+            textbox_variable(
+                "controller_token",
+                "Controller token",
+                "",
+                "A token allowed only pause/resume/lock/unlock. Typed by the viewer when needed; "
+                "kept out of the URL; never save the dashboard with it.",
+                secret=True,
+            )
+        )
         .link(
             dashb.DashboardLink("Easee dashboards")
             .type(dm.DashboardLinkType.DASHBOARDS)
@@ -361,7 +442,7 @@ def build(s: Settings) -> dm.Dashboard:
     row = dashb.Row("${charger:text} (${charger})").id(ids()).repeat("charger")
     row = row.grid_pos(pos(0, 0, 24, 1))
     d = d.with_row(row)
-    widgets: list[tuple[object, dm.GridPos]] = [
+    widgets: list[tuple[cogbuilder.Builder[dm.Panel], dm.GridPos]] = [
         (_state_canvas(s), pos(0, 1, 6, 9)),
         (_lock_canvas(s), pos(6, 1, 4, 9)),
         (_controls_canvas(), pos(10, 1, 5, 9)),
@@ -371,19 +452,21 @@ def build(s: Settings) -> dm.Dashboard:
         (_phase_currents(), pos(0, 10, 12, 6)),
         (_phase_voltages(), pos(0, 16, 12, 3)),
     ]
-    small = _small_stats()
-    for i, panel in enumerate(small):
-        x = 12 + (i % 3) * 4
-        y = 10 if i < 3 else 15
-        widgets.append((panel, pos(x, y, 4 if i < 3 else 6, 5 if i < 3 else 4)))
+    online, car, age, limit, session_now = _small_stats()
+    widgets += [
+        (online, pos(12, 10, 4, 5)),
+        (car, pos(16, 10, 4, 5)),
+        (age, pos(20, 10, 4, 5)),
+        (limit, pos(12, 15, 6, 4)),
+        (session_now, pos(18, 15, 6, 4)),
+    ]
     for panel, gp in widgets:
-        d = d.with_panel(panel.id(ids()).grid_pos(gp))  # type: ignore[attr-defined]
+        d = place(d, panel, ids, gp)
 
     d = d.with_row(dashb.Row("History").id(ids()).grid_pos(pos(0, 19, 24, 1)))
     timeline = P.state_timeline_panel(
         "State",
-        [prom(_named(f"max by (charger_id) (easee_charger_op_mode_code{{{SEL}}})"),
-              "{{name}}")],
+        [prom(_named(f"max by (charger_id) (easee_charger_op_mode_code{{{SEL}}})"), "{{name}}")],
         op_mode_mappings(s, icons=False),
     )
     power = P.timeseries_panel(
@@ -392,30 +475,49 @@ def build(s: Settings) -> dm.Dashboard:
         unit="watt",
         legend_calcs=("mean", "max"),
     )
-    energy = P.timeseries_panel(
-        "Energy per day",
-        [prom(
-            _named(f"sum by (charger_id) "
-                   f"(increase(easee_charger_energy_joules_total{{{SEL}}}[1d])) / 3.6e6"),
-            "{{name}}", interval="1d",
-        )],
-        unit="kwatth",
-        bars=True,
-        stacked=True,
-        legend_calcs=("sum",),
-        description="Increase of the lifetime energy counter over each day, in kWh; over "
-        "the last 30 days whatever the dashboard's time range.",
-    ).time_from("30d").interval("1d")
+    energy = (
+        P.timeseries_panel(
+            "Energy per day",
+            [
+                prom(
+                    _named(
+                        f"sum by (charger_id) "
+                        f"(increase(easee_charger_energy_joules_total{{{SEL}}}[1d])) / 3.6e6"
+                    ),
+                    "{{name}}",
+                    interval="1d",
+                )
+            ],
+            unit="kwatth",
+            bars=True,
+            stacked=True,
+            legend_calcs=("sum",),
+            description="Increase of the lifetime energy counter over each day, in kWh; over "
+            "the last 30 days whatever the dashboard's time range.",
+        )
+        .time_from("30d")
+        .interval("1d")
+    )
     session = P.timeseries_panel(
         "Session energy",
-        [prom(_named(f"max by (charger_id) (easee_charger_session_energy_joules{{{SEL}}}) "
-                     "/ 3.6e6"), "{{name}}")],
+        [
+            prom(
+                _named(
+                    f"max by (charger_id) (easee_charger_session_energy_joules{{{SEL}}}) / 3.6e6"
+                ),
+                "{{name}}",
+            )
+        ],
         unit="kwatth",
     )
     currents = P.timeseries_panel(
         "Current per phase",
-        [prom(_named(f"max by (charger_id, phase) (easee_charger_current_amperes{{{SEL}}})"),
-              "{{name}} {{phase}}")],
+        [
+            prom(
+                _named(f"max by (charger_id, phase) (easee_charger_current_amperes{{{SEL}}})"),
+                "{{name}} {{phase}}",
+            )
+        ],
         unit="amp",
     )
     for panel, gp in (
@@ -425,5 +527,5 @@ def build(s: Settings) -> dm.Dashboard:
         (session, pos(0, 36, 12, 8)),
         (currents, pos(12, 36, 12, 8)),
     ):
-        d = d.with_panel(panel.id(ids()).grid_pos(gp))  # type: ignore[attr-defined]
+        d = place(d, panel, ids, gp)
     return d.build()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from grafana_foundation_sdk.builders import dashboard as dashb
@@ -110,8 +110,9 @@ class Built(cogbuilder.Builder[dm.VariableModel]):
         return self.model
 
 
-def textbox_variable(name: str, label: str, default: str, description: str, *,
-                     secret: bool = False) -> Built:
+def textbox_variable(
+    name: str, label: str, default: str, description: str, *, secret: bool = False
+) -> Built:
     return Built(
         dm.VariableModel(
             type_val=dm.VariableType.TEXTBOX,
@@ -234,7 +235,9 @@ def lock_mappings(s: Settings, *, icons: bool = True) -> list[dm.ValueMapping]:
 
 def bool_mappings(false: tuple[str, str], true: tuple[str, str]) -> list[dm.ValueMapping]:
     return [
-        value_map({"0": result(false[0], false[1], index=0), "1": result(true[0], true[1], index=1)})
+        value_map(
+            {"0": result(false[0], false[1], index=0), "1": result(true[0], true[1], index=1)}
+        )
     ]
 
 
@@ -295,6 +298,16 @@ def pos(x: int, y: int, w: int, h: int) -> dm.GridPos:
     return dm.GridPos(x=x, y=y, w=w, h=h)
 
 
+def place(
+    d: dashb.Dashboard, panel: cogbuilder.Builder[dm.Panel], ids: Ids, grid: dm.GridPos
+) -> dashb.Dashboard:
+    """Add a panel with the next id at an explicit position."""
+    model = panel.build()
+    model.id_val = ids()
+    model.grid_pos = grid
+    return d.with_panel(panel)
+
+
 class Ids:
     """Panel ids, unique within a dashboard and stable across builds."""
 
@@ -304,8 +317,3 @@ class Ids:
     def __call__(self) -> int:
         self._next += 1
         return self._next
-
-
-def with_targets(panel: cogbuilder.Builder[dm.Panel], targets: Iterable[prometheus.Dataquery]) -> None:
-    for t in targets:
-        panel.with_target(t)  # type: ignore[attr-defined]

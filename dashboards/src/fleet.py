@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as dashb
+from grafana_foundation_sdk.builders import table
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as dm
 
 from dashboards.src import panels as P
+from dashboards.src.common import SITUATIONS as _SITUATIONS
 from dashboards.src.common import (
     Ids,
     Settings,
@@ -16,12 +19,12 @@ from dashboards.src.common import (
     datasource_variable,
     lock_mappings,
     op_mode_mappings,
+    place,
     pos,
     prom,
     query_variable,
     thresholds,
 )
-from dashboards.src.common import SITUATIONS as _SITUATIONS
 
 UID = "easee-fleet"
 TITLE = "Easee fleet"
@@ -54,19 +57,21 @@ COLUMNS = (
     ("D", "Cable lock", "max by (charger_id) (easee_charger_cable_lock_state)"),
     ("E", "Online", "max by (charger_id) (easee_charger_online)"),
     ("F", "Session energy", "max by (charger_id) (easee_charger_session_energy_joules) / 3.6e6"),
-    ("G", "Last data", "time() - max by (charger_id) "
-                       "(easee_charger_last_update_timestamp_seconds)"),
+    (
+        "G",
+        "Last data",
+        "time() - max by (charger_id) (easee_charger_last_update_timestamp_seconds)",
+    ),
 )
 
 
-def _table(s: Settings) -> P.table.Panel:
+def _table(s: Settings) -> table.Panel:
     targets = [
-        prom(f"max by (charger_id, name, site, account) ({INFO})", "", "A", instant=True,
-             table=True)
+        prom(
+            f"max by (charger_id, name, site, account) ({INFO})", "", "A", instant=True, table=True
+        )
     ]
-    targets += [
-        prom(_scoped(expr), "", ref, instant=True, table=True) for ref, _, expr in COLUMNS
-    ]
+    targets += [prom(_scoped(expr), "", ref, instant=True, table=True) for ref, _, expr in COLUMNS]
     p = P.table_panel(
         "Chargers",
         targets,
@@ -80,11 +85,16 @@ def _table(s: Settings) -> P.table.Panel:
             options={
                 "excludeByName": {"Time": True, "Value #A": True},
                 "indexByName": {
-                    "name": 0, "charger_id": 1, "site": 2, "account": 3,
+                    "name": 0,
+                    "charger_id": 1,
+                    "site": 2,
+                    "account": 3,
                     **{f"Value #{ref}": 4 + i for i, (ref, _, _) in enumerate(COLUMNS)},
                 },
                 "renameByName": {
-                    "name": "Name", "charger_id": "Serial", "site": "Site",
+                    "name": "Name",
+                    "charger_id": "Serial",
+                    "site": "Site",
                     "account": "Account",
                     **{f"Value #{ref}": header for ref, header, _ in COLUMNS},
                 },
@@ -102,8 +112,9 @@ def _table(s: Settings) -> P.table.Panel:
     p = p.with_override(
         dm.MatcherConfig(id_val="byName", options="State"),
         [
-            dm.DynamicConfigValue(id_val="mappings",
-                                  value=_mappings_json(op_mode_mappings(s, icons=False))),
+            dm.DynamicConfigValue(
+                id_val="mappings", value=_mappings_json(op_mode_mappings(s, icons=False))
+            ),
             dm.DynamicConfigValue(id_val="custom.cellOptions", value=colored),
             dm.DynamicConfigValue(id_val="custom.width", value=190),
         ],
@@ -111,8 +122,9 @@ def _table(s: Settings) -> P.table.Panel:
     p = p.with_override(
         dm.MatcherConfig(id_val="byName", options="Cable lock"),
         [
-            dm.DynamicConfigValue(id_val="mappings",
-                                  value=_mappings_json(lock_mappings(s, icons=False))),
+            dm.DynamicConfigValue(
+                id_val="mappings", value=_mappings_json(lock_mappings(s, icons=False))
+            ),
             dm.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-text"}),
         ],
     )
@@ -131,13 +143,13 @@ def _table(s: Settings) -> P.table.Panel:
         dm.MatcherConfig(id_val="byName", options="Power"),
         [
             dm.DynamicConfigValue(id_val="unit", value="watt"),
-            dm.DynamicConfigValue(id_val="custom.cellOptions",
-                                  value={"type": "gauge", "mode": "basic",
-                                         "valueDisplayMode": "text"}),
+            dm.DynamicConfigValue(
+                id_val="custom.cellOptions",
+                value={"type": "gauge", "mode": "basic", "valueDisplayMode": "text"},
+            ),
             dm.DynamicConfigValue(id_val="min", value=0),
             dm.DynamicConfigValue(id_val="max", value=22000),
-            dm.DynamicConfigValue(id_val="color", value={"mode": "fixed",
-                                                         "fixedColor": "green"}),
+            dm.DynamicConfigValue(id_val="color", value={"mode": "fixed", "fixedColor": "green"}),
         ],
     )
     p = p.with_override(
@@ -154,11 +166,14 @@ def _table(s: Settings) -> P.table.Panel:
             dm.DynamicConfigValue(id_val="decimals", value=0),
             dm.DynamicConfigValue(
                 id_val="thresholds",
-                value={"mode": "absolute", "steps": [
-                    {"color": "text", "value": None},
-                    {"color": "yellow", "value": 300},
-                    {"color": "red", "value": 900},
-                ]},
+                value={
+                    "mode": "absolute",
+                    "steps": [
+                        {"color": "text", "value": None},
+                        {"color": "yellow", "value": 300},
+                        {"color": "red", "value": 900},
+                    ],
+                },
             ),
             dm.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-text"}),
         ],
@@ -168,11 +183,13 @@ def _table(s: Settings) -> P.table.Panel:
         [
             dm.DynamicConfigValue(
                 id_val="links",
-                value=[{
-                    "title": "Open ${__data.fields.Name}",
-                    "url": f"/d/easee-chargers/easee-chargers?var-charger="
-                           "${__data.fields.Serial}&${__url_time_range}",
-                }],
+                value=[
+                    {
+                        "title": "Open ${__data.fields.Name}",
+                        "url": "/d/easee-chargers/easee-chargers?var-charger="
+                        "${__data.fields.Serial}&${__url_time_range}",
+                    }
+                ],
             ),
         ],
     )
@@ -195,11 +212,14 @@ def build(s: Settings) -> dm.Dashboard:
         .refresh("1m")
         .tooltip(dm.DashboardCursorSync.CROSSHAIR)
         .with_variable(datasource_variable())
-        .with_variable(query_variable("site", "Site", "label_values(easee_charger_info, site)",
-                                      all_value=".*"))
-        .with_variable(query_variable("account", "Account",
-                                      "label_values(easee_charger_info, account)",
-                                      all_value=".*"))
+        .with_variable(
+            query_variable("site", "Site", "label_values(easee_charger_info, site)", all_value=".*")
+        )
+        .with_variable(
+            query_variable(
+                "account", "Account", "label_values(easee_charger_info, account)", all_value=".*"
+            )
+        )
         .link(
             dashb.DashboardLink("Easee dashboards")
             .type(dm.DashboardLinkType.DASHBOARDS)
@@ -210,8 +230,9 @@ def build(s: Settings) -> dm.Dashboard:
         )
     )
 
-    count = P.stat_panel("Chargers", [prom(f"count({INFO}) or vector(0)", "chargers",
-                                           instant=True)])
+    count = P.stat_panel(
+        "Chargers", [prom(f"count({INFO}) or vector(0)", "chargers", instant=True)]
+    )
     count = count.thresholds(thresholds((None, "text")))
     online = P.stat_panel(
         "Online",
@@ -225,26 +246,34 @@ def build(s: Settings) -> dm.Dashboard:
         ("offline", "Offline", "#8e99a6"),
     ):
         stats.append(
-            P.stat_panel(title, [prom(_count_codes(_situation(name)), name, instant=True)])
-            .thresholds(thresholds((None, "text"), (1.0, color)))
+            P.stat_panel(
+                title, [prom(_count_codes(_situation(name)), name, instant=True)]
+            ).thresholds(thresholds((None, "text"), (1.0, color)))
         )
     power = P.stat_panel(
         "Total power",
-        [prom(f"sum(easee_charger_power_watts {IN_SCOPE}) or vector(0)", "power",
-              instant=True)],
-        unit="watt", graph=False,
+        [prom(f"sum(easee_charger_power_watts {IN_SCOPE}) or vector(0)", "power", instant=True)],
+        unit="watt",
+        graph=False,
     ).thresholds(thresholds((None, "green")))
     energy = P.stat_panel(
         "Energy in range",
-        [prom(f"sum(increase(easee_charger_energy_joules_total[$__range]) {IN_SCOPE}) "
-              "/ 3.6e6 or vector(0)", "energy", instant=True)],
-        unit="kwatth", decimals=1,
+        [
+            prom(
+                f"sum(increase(easee_charger_energy_joules_total[$__range]) {IN_SCOPE}) "
+                "/ 3.6e6 or vector(0)",
+                "energy",
+                instant=True,
+            )
+        ],
+        unit="kwatth",
+        decimals=1,
     ).thresholds(thresholds((None, "blue")))
     stats += [power, energy]
     widths = (3, 3, 3, 3, 3, 3, 3, 3)
     x = 0
     for panel, w in zip(stats, widths, strict=True):
-        d = d.with_panel(panel.id(ids()).grid_pos(pos(x, 0, w, 4)))
+        d = place(d, panel, ids, pos(x, 0, w, 4))
         x += w
 
     by_state = P.bargauge_panel(
@@ -254,27 +283,36 @@ def build(s: Settings) -> dm.Dashboard:
     over_time = P.timeseries_panel(
         "Chargers by op mode over time",
         [prom(f"sum by (mode) (easee_charger_op_mode {IN_SCOPE})", "{{mode}}")],
-        stacked=True, fill=60,
+        stacked=True,
+        fill=60,
     ).min(0)
     fleet_power = P.timeseries_panel(
         "Total power",
         [prom(f"sum(easee_charger_power_watts {IN_SCOPE})", "power")],
-        unit="watt", fill=20,
+        unit="watt",
+        fill=20,
     ).min(0)
     top = P.bargauge_panel(
         "Top 10 chargers by energy in range",
-        [prom("topk(10, sum by (charger_id, name) ("
-              "increase(easee_charger_energy_joules_total[$__range]) "
-              f"* on (charger_id) group_left (name) max by (charger_id, name) ({INFO})"
-              ") / 3.6e6)", "{{name}}", instant=True)],
+        [
+            prom(
+                "topk(10, sum by (charger_id, name) ("
+                "increase(easee_charger_energy_joules_total[$__range]) "
+                f"* on (charger_id) group_left (name) max by (charger_id, name) ({INFO})"
+                ") / 3.6e6)",
+                "{{name}}",
+                instant=True,
+            )
+        ],
         unit="kwatth",
     ).thresholds(thresholds((None, "green")))
-    for panel, gp in (
+    rest: list[tuple[cogbuilder.Builder[dm.Panel], dm.GridPos]] = [
         (by_state, pos(0, 4, 6, 8)),
         (over_time, pos(6, 4, 9, 8)),
         (fleet_power, pos(15, 4, 9, 8)),
         (_table(s), pos(0, 12, 24, 20)),
         (top, pos(0, 32, 24, 8)),
-    ):
-        d = d.with_panel(panel.id(ids()).grid_pos(gp))  # type: ignore[attr-defined]
+    ]
+    for item, gp in rest:
+        d = place(d, item, ids, gp)
     return d.build()

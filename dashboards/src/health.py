@@ -4,6 +4,7 @@ did the control plane do."""
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard as dashb
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as cmn
 from grafana_foundation_sdk.models import dashboard as dm
 
@@ -14,6 +15,7 @@ from dashboards.src.common import (
     bool_mappings,
     datasource_variable,
     fixed_color,
+    place,
     pos,
     prom,
     query_variable,
@@ -42,18 +44,24 @@ def build(s: Settings) -> dm.Dashboard:
         dashb.Dashboard(TITLE)
         .uid(UID)
         .tags(["easee", "exporter"])
-        .description("The service itself: Easee stream and data freshness, REST calls to the "
-                     "cloud, token refreshes, watchdog, commands and webhooks.")
+        .description(
+            "The service itself: Easee stream and data freshness, REST calls to the "
+            "cloud, token refreshes, watchdog, commands and webhooks."
+        )
         .editable()
         .timezone("browser")
         .time("now-6h", "now")
         .refresh("30s")
         .tooltip(dm.DashboardCursorSync.CROSSHAIR)
         .with_variable(datasource_variable())
-        .with_variable(query_variable(
-            "account", "Account", "label_values(easee_exporter_stream_connected, account)",
-            all_value=".*",
-        ))
+        .with_variable(
+            query_variable(
+                "account",
+                "Account",
+                "label_values(easee_exporter_stream_connected, account)",
+                all_value=".*",
+            )
+        )
         .link(
             dashb.DashboardLink("Easee dashboards")
             .type(dm.DashboardLinkType.DASHBOARDS)
@@ -67,21 +75,29 @@ def build(s: Settings) -> dm.Dashboard:
     # --- stream and freshness ---
     stream = P.stat_panel(
         "Stream connected",
-        [prom(f"max by (account) (easee_exporter_stream_connected{{{ACC}}})", "{{account}}",
-              instant=True)],
+        [
+            prom(
+                f"max by (account) (easee_exporter_stream_connected{{{ACC}}})",
+                "{{account}}",
+                instant=True,
+            )
+        ],
         color_mode=cmn.BigValueColorMode.BACKGROUND,
         text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
     ).mappings(bool_mappings(("Disconnected", "red"), ("Connected", "green")))
     age = P.stat_panel(
         "Data age",
         [prom(DATA_AGE, "data age", instant=True)],
-        unit="s", decimals=0,
+        unit="s",
+        decimals=0,
         description="Seconds since the service last received any data from Easee.",
     ).thresholds(thresholds((None, "green"), (300.0, "yellow"), (900.0, "red")))
     budget = P.gauge_panel(
         "Data age / liveness limit",
         [prom(f"({DATA_AGE}) / {MAX_AGE}", "used", instant=True)],
-        unit="percentunit", min_val=0, max_val=1,
+        unit="percentunit",
+        min_val=0,
+        max_val=1,
         description="At 100 % the liveness check fails and the service restarts itself.",
     ).thresholds(thresholds((None, "green"), (0.5, "yellow"), (0.8, "orange"), (1.0, "red")))
     version = P.stat_panel(
@@ -102,31 +118,50 @@ def build(s: Settings) -> dm.Dashboard:
         dm.MatcherConfig(id_val="byName", options="liveness limit"),
         [
             dm.DynamicConfigValue(id_val="color", value=fixed_color("red")),
-            dm.DynamicConfigValue(id_val="custom.lineStyle",
-                                  value={"fill": "dash", "dash": [10, 10]}),
+            dm.DynamicConfigValue(
+                id_val="custom.lineStyle", value={"fill": "dash", "dash": [10, 10]}
+            ),
             dm.DynamicConfigValue(id_val="custom.fillOpacity", value=0),
         ],
     )
     reconnects = P.timeseries_panel(
         "Stream reconnects",
-        [prom(f"sum by (account) (increase(easee_exporter_stream_reconnects_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{account}}")],
-        bars=True, legend_calcs=("sum",),
+        [
+            prom(
+                f"sum by (account) (increase(easee_exporter_stream_reconnects_total{{{ACC}}}"
+                "[$__rate_interval]))",
+                "{{account}}",
+            )
+        ],
+        bars=True,
+        legend_calcs=("sum",),
     ).min(0)
     watchdog = P.timeseries_panel(
         "Watchdog reconnects",
-        [prom(f"sum by (account) (increase(easee_exporter_watchdog_reconnects_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{account}}")],
-        bars=True, legend_calcs=("sum",),
+        [
+            prom(
+                f"sum by (account) (increase(easee_exporter_watchdog_reconnects_total{{{ACC}}}"
+                "[$__rate_interval]))",
+                "{{account}}",
+            )
+        ],
+        bars=True,
+        legend_calcs=("sum",),
         description="Reconnections forced because no data arrived for too long.",
     ).min(0)
 
     # --- Easee cloud API ---
     api = P.timeseries_panel(
         "REST calls by status code",
-        [prom(f"sum by (code) (rate(easee_exporter_api_requests_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{code}}")],
-        unit="reqps", legend_calcs=("mean", "max"),
+        [
+            prom(
+                f"sum by (code) (rate(easee_exporter_api_requests_total{{{ACC}}}"
+                "[$__rate_interval]))",
+                "{{code}}",
+            )
+        ],
+        unit="reqps",
+        legend_calcs=("mean", "max"),
         description="429: Easee's rate limit; 403: the account may not do that. Both are "
         "drawn thick and coloured.",
     ).min(0)
@@ -140,70 +175,138 @@ def build(s: Settings) -> dm.Dashboard:
         )
     limited = P.stat_panel(
         "429 rate-limited",
-        [prom(f'sum(increase(easee_exporter_api_requests_total{{{ACC}, code="429"}}'
-              "[$__range])) or vector(0)", "429", instant=True)],
-        color_mode=cmn.BigValueColorMode.BACKGROUND, decimals=0,
+        [
+            prom(
+                f'sum(increase(easee_exporter_api_requests_total{{{ACC}, code="429"}}'
+                "[$__range])) or vector(0)",
+                "429",
+                instant=True,
+            )
+        ],
+        color_mode=cmn.BigValueColorMode.BACKGROUND,
+        decimals=0,
         description="REST calls Easee refused with 429 over the time range.",
     ).thresholds(thresholds((None, "green"), (1.0, "orange")))
     forbidden = P.stat_panel(
         "403 forbidden",
-        [prom(f'sum(increase(easee_exporter_api_requests_total{{{ACC}, code="403"}}'
-              "[$__range])) or vector(0)", "403", instant=True)],
-        color_mode=cmn.BigValueColorMode.BACKGROUND, decimals=0,
+        [
+            prom(
+                f'sum(increase(easee_exporter_api_requests_total{{{ACC}, code="403"}}'
+                "[$__range])) or vector(0)",
+                "403",
+                instant=True,
+            )
+        ],
+        color_mode=cmn.BigValueColorMode.BACKGROUND,
+        decimals=0,
         description="REST calls Easee refused with 403 over the time range.",
     ).thresholds(thresholds((None, "green"), (1.0, "red")))
     endpoints = P.timeseries_panel(
         "REST calls by endpoint",
-        [prom(f"sum by (endpoint) (rate(easee_exporter_api_requests_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{endpoint}}")],
+        [
+            prom(
+                f"sum by (endpoint) (rate(easee_exporter_api_requests_total{{{ACC}}}"
+                "[$__rate_interval]))",
+                "{{endpoint}}",
+            )
+        ],
         unit="reqps",
     ).min(0)
-    tokens = P.timeseries_panel(
-        "Token refreshes",
-        [prom(f"sum by (result) (increase(easee_exporter_token_refreshes_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{result}}")],
-        bars=True, legend_calcs=("sum",),
-    ).min(0).with_override(
-        dm.MatcherConfig(id_val="byRegexp", options="/fail|error/i"),
-        [dm.DynamicConfigValue(id_val="color", value=fixed_color("red"))],
+    tokens = (
+        P.timeseries_panel(
+            "Token refreshes",
+            [
+                prom(
+                    f"sum by (result) (increase(easee_exporter_token_refreshes_total{{{ACC}}}"
+                    "[$__rate_interval]))",
+                    "{{result}}",
+                )
+            ],
+            bars=True,
+            legend_calcs=("sum",),
+        )
+        .min(0)
+        .with_override(
+            dm.MatcherConfig(id_val="byRegexp", options="/fail|error/i"),
+            [dm.DynamicConfigValue(id_val="color", value=fixed_color("red"))],
+        )
     )
     decode = P.timeseries_panel(
         "Decode errors",
-        [prom(f"sum by (reason) (increase(easee_exporter_decode_errors_total{{{ACC}}}"
-              "[$__rate_interval]))", "{{reason}}")],
-        bars=True, legend_calcs=("sum",),
+        [
+            prom(
+                f"sum by (reason) (increase(easee_exporter_decode_errors_total{{{ACC}}}"
+                "[$__rate_interval]))",
+                "{{reason}}",
+            )
+        ],
+        bars=True,
+        legend_calcs=("sum",),
     ).min(0)
 
     # --- control plane ---
     commands = P.timeseries_panel(
         "Commands by action and result",
-        [prom("sum by (action, result) (increase(easee_exporter_commands_total"
-              "[$__rate_interval]))", "{{action}} {{result}}")],
-        bars=True, stacked=True, legend_calcs=("sum",),
+        [
+            prom(
+                "sum by (action, result) (increase(easee_exporter_commands_total"
+                "[$__rate_interval]))",
+                "{{action}} {{result}}",
+            )
+        ],
+        bars=True,
+        stacked=True,
+        legend_calcs=("sum",),
     ).min(0)
-    outcomes = P.bargauge_panel(
-        "Command outcomes in range",
-        [prom("sum by (result) (increase(easee_exporter_commands_total[$__range]))",
-              "{{result}}", instant=True)],
-        description="confirmed / unchanged are successes; anything else needs a look.",
-    ).thresholds(thresholds((None, "blue"))).decimals(0)
-    webhooks = P.timeseries_panel(
-        "Webhook requests by route and status",
-        [prom("sum by (route, status) (increase(easee_exporter_webhook_requests_total"
-              "[$__rate_interval]))", "{{route}} {{status}}")],
-        bars=True, stacked=True, legend_calcs=("sum",),
-    ).min(0).with_override(
-        dm.MatcherConfig(id_val="byRegexp", options="/ [45]\\d\\d$/"),
-        [dm.DynamicConfigValue(id_val="color", value=fixed_color("red"))],
+    outcomes = (
+        P.bargauge_panel(
+            "Command outcomes in range",
+            [
+                prom(
+                    "sum by (result) (increase(easee_exporter_commands_total[$__range]))",
+                    "{{result}}",
+                    instant=True,
+                )
+            ],
+            description="confirmed / unchanged are successes; anything else needs a look.",
+        )
+        .thresholds(thresholds((None, "blue")))
+        .decimals(0)
+    )
+    webhooks = (
+        P.timeseries_panel(
+            "Webhook requests by route and status",
+            [
+                prom(
+                    "sum by (route, status) (increase(easee_exporter_webhook_requests_total"
+                    "[$__rate_interval]))",
+                    "{{route}} {{status}}",
+                )
+            ],
+            bars=True,
+            stacked=True,
+            legend_calcs=("sum",),
+        )
+        .min(0)
+        .with_override(
+            dm.MatcherConfig(id_val="byRegexp", options="/ [45]\\d\\d$/"),
+            [dm.DynamicConfigValue(id_val="color", value=fixed_color("red"))],
+        )
     )
     auth = P.timeseries_panel(
         "Webhook authentication failures",
-        [prom("sum by (reason) (increase(easee_exporter_webhook_auth_failures_total"
-              "[$__rate_interval]))", "{{reason}}")],
-        bars=True, legend_calcs=("sum",),
+        [
+            prom(
+                "sum by (reason) (increase(easee_exporter_webhook_auth_failures_total"
+                "[$__rate_interval]))",
+                "{{reason}}",
+            )
+        ],
+        bars=True,
+        legend_calcs=("sum",),
     ).min(0)
 
-    layout = [
+    layout: list[tuple[cogbuilder.Builder[dm.Panel] | dashb.Row, dm.GridPos]] = [
         (dashb.Row("Stream and data"), pos(0, 0, 24, 1)),
         (stream, pos(0, 1, 6, 4)),
         (age, pos(6, 1, 4, 4)),
@@ -229,5 +332,5 @@ def build(s: Settings) -> dm.Dashboard:
         if isinstance(panel, dashb.Row):
             d = d.with_row(panel.id(ids()).grid_pos(gp))
         else:
-            d = d.with_panel(panel.id(ids()).grid_pos(gp))  # type: ignore[attr-defined]
+            d = place(d, panel, ids, gp)
     return d.build()

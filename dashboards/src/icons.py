@@ -189,8 +189,10 @@ def _glyph(state: str, color: str) -> list[str]:
             f'<path d="M88 27 V34 L93 38" {line} stroke-width="3"/>',
         ]
     if state == "ready":
-        return [f'<path d="M83 24 L98 34 L83 44 Z" fill="{color}" stroke="{color}" '
-                f'stroke-width="1.5" stroke-linejoin="round"/>']
+        return [
+            f'<path d="M83 24 L98 34 L83 44 Z" fill="{color}" stroke="{color}" '
+            f'stroke-width="1.5" stroke-linejoin="round"/>'
+        ]
     if state == "disconnected":
         return [
             f'<path d="M84 23 V29 M92 23 V29 M88 40 V46" {line} stroke-width="3"/>',
@@ -198,8 +200,7 @@ def _glyph(state: str, color: str) -> list[str]:
         ]
     if state == "offline":
         return [
-            f'<path d="M76 31 Q88 20 100 31 M80.5 36.5 Q88 30 95.5 36.5" {line} '
-            f'stroke-width="3"/>',
+            f'<path d="M76 31 Q88 20 100 31 M80.5 36.5 Q88 30 95.5 36.5" {line} stroke-width="3"/>',
             f'<circle cx="88" cy="42" r="2.8" fill="{color}"/>',
             f'<path d="M78 22 L98 46" {line} stroke-width="3"/>',
         ]
@@ -232,8 +233,9 @@ def state_svg(state: str, variant: str) -> str:
         parts += _car(ink, car, glass, mono)
         parts += _plugged_cable(ink)
     if mono:
-        parts.append(f'<circle cx="88" cy="34" r="19" fill="none" stroke="{MONO}" '
-                     f'stroke-width="3"/>')
+        parts.append(
+            f'<circle cx="88" cy="34" r="19" fill="none" stroke="{MONO}" stroke-width="3"/>'
+        )
         parts += _glyph(state, MONO)
     else:
         p = PALETTES[variant]
@@ -262,8 +264,9 @@ def lock_svg(lock: str, variant: str) -> str:
         shackle = MONO
         glyph = MONO
         if permanent:
-            parts.append(f'<circle cx="60" cy="60" r="52" fill="none" stroke="{MONO}" '
-                         f'stroke-width="4"/>')
+            parts.append(
+                f'<circle cx="60" cy="60" r="52" fill="none" stroke="{MONO}" stroke-width="4"/>'
+            )
     else:
         p = PALETTES[variant]
         parts.append(_tile(p))
@@ -279,26 +282,35 @@ def lock_svg(lock: str, variant: str) -> str:
     else:
         # Open: the shackle is lifted and its free leg stands clear of the body.
         shackle_d = "M80 58 V34 A20 20 0 0 0 40 34 V40"
-    parts.append(f'<path d="{shackle_d}" fill="none" stroke="{shackle}" stroke-width="8" '
-                 f'stroke-linecap="round"/>')
+    parts.append(
+        f'<path d="{shackle_d}" fill="none" stroke="{shackle}" stroke-width="8" '
+        f'stroke-linecap="round"/>'
+    )
     if mono:
-        parts.append(f'<rect x="30" y="56" width="60" height="44" rx="9" fill="none" '
-                     f'stroke="{ink}" stroke-width="4"/>')
+        parts.append(
+            f'<rect x="30" y="56" width="60" height="44" rx="9" fill="none" '
+            f'stroke="{ink}" stroke-width="4"/>'
+        )
     else:
-        parts.append(f'<rect x="30" y="56" width="60" height="44" rx="9" fill="{lock_fill}" '
-                     f'stroke="{ink if not permanent else "#ffffff"}" stroke-width="2.5"/>')
+        parts.append(
+            f'<rect x="30" y="56" width="60" height="44" rx="9" fill="{lock_fill}" '
+            f'stroke="{ink if not permanent else "#ffffff"}" stroke-width="2.5"/>'
+        )
     # A two-pin plug on the lock body: it is the cable that is locked.
     parts += [
         f'<path d="M55 65 V70 M65 65 V70 M60 82 V90" fill="none" stroke="{glyph}" '
         f'stroke-width="3" stroke-linecap="round"/>',
         f'<rect x="51" y="69" width="18" height="13" rx="3" fill="{glyph}"/>',
     ]
-    title = "Cable lock: " + {
-        "unlocked": "unlocked",
-        "locked": "locked",
-        "permanent-unlocked": "permanent lock on, cable not locked",
-        "permanent-locked": "permanently locked",
-    }[lock]
+    title = (
+        "Cable lock: "
+        + {
+            "unlocked": "unlocked",
+            "locked": "locked",
+            "permanent-unlocked": "permanent lock on, cable not locked",
+            "permanent-locked": "permanently locked",
+        }[lock]
+    )
     return _svg(title, parts)
 
 

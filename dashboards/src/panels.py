@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from grafana_foundation_sdk.builders import bargauge, canvas, gauge, stat, statetimeline
+from grafana_foundation_sdk.builders import (
+    bargauge,
+    canvas,
+    gauge,
+    prometheus,
+    stat,
+    statetimeline,
+    table,
+    timeseries,
+)
 from grafana_foundation_sdk.builders import common as cb
 from grafana_foundation_sdk.builders import dashboard as dashb
-from grafana_foundation_sdk.builders import prometheus, table, timeseries
+from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import canvas as cm
 from grafana_foundation_sdk.models import common as cmn
 from grafana_foundation_sdk.models import dashboard as dm
@@ -24,8 +33,11 @@ def _reduce(calc: str = "lastNotNull") -> cb.ReduceDataOptions:
     return cb.ReduceDataOptions().calcs([calc]).values(False).fields("")
 
 
-def _legend(show: bool = True, mode: cmn.LegendDisplayMode = cmn.LegendDisplayMode.LIST,
-            calcs: Sequence[str] = ()) -> cb.VizLegendOptions:
+def _legend(
+    show: bool = True,
+    mode: cmn.LegendDisplayMode = cmn.LegendDisplayMode.LIST,
+    calcs: Sequence[str] = (),
+) -> cb.VizLegendOptions:
     return (
         cb.VizLegendOptions()
         .show_legend(show)
@@ -110,7 +122,10 @@ def gauge_panel(
 
 
 def bargauge_panel(
-    title: str, targets: Iterable[prometheus.Dataquery], *, unit: str = "none",
+    title: str,
+    targets: Iterable[prometheus.Dataquery],
+    *,
+    unit: str = "none",
     description: str = "",
 ) -> bargauge.Panel:
     p = (
@@ -150,18 +165,26 @@ def timeseries_panel(
         .title(title)
         .datasource(DS)
         .unit(unit)
-        .legend(_legend(mode=cmn.LegendDisplayMode.TABLE if legend_calcs else
-                        cmn.LegendDisplayMode.LIST, calcs=legend_calcs))
+        .legend(
+            _legend(
+                mode=cmn.LegendDisplayMode.TABLE if legend_calcs else cmn.LegendDisplayMode.LIST,
+                calcs=legend_calcs,
+            )
+        )
         .tooltip(_tooltip())
         .draw_style(cmn.GraphDrawStyle.BARS if bars else cmn.GraphDrawStyle.LINE)
         .line_width(1)
         .fill_opacity(80 if bars else fill)
         .show_points(cmn.VisibilityMode.NEVER)
-        .line_interpolation(cmn.LineInterpolation.STEP_AFTER if bars else
-                            cmn.LineInterpolation.LINEAR)
+        .line_interpolation(
+            cmn.LineInterpolation.STEP_AFTER if bars else cmn.LineInterpolation.LINEAR
+        )
         .span_nulls(False)
-        .stacking(cb.StackingConfig().mode(
-            cmn.StackingMode.NORMAL if stacked else cmn.StackingMode.NONE).group("A"))
+        .stacking(
+            cb.StackingConfig()
+            .mode(cmn.StackingMode.NORMAL if stacked else cmn.StackingMode.NONE)
+            .group("A")
+        )
         .thresholds_style(cb.GraphThresholdsStyleConfig().mode(cmn.GraphThresholdsStyleMode.OFF))
     )
     if description:
@@ -171,8 +194,11 @@ def timeseries_panel(
 
 
 def state_timeline_panel(
-    title: str, targets: Iterable[prometheus.Dataquery], mappings: list[dm.ValueMapping],
-    *, description: str = "",
+    title: str,
+    targets: Iterable[prometheus.Dataquery],
+    mappings: list[dm.ValueMapping],
+    *,
+    description: str = "",
 ) -> statetimeline.Panel:
     p = (
         statetimeline.Panel()
@@ -196,7 +222,10 @@ def state_timeline_panel(
 
 
 def table_panel(
-    title: str, targets: Iterable[prometheus.Dataquery], *, description: str = "",
+    title: str,
+    targets: Iterable[prometheus.Dataquery],
+    *,
+    description: str = "",
 ) -> table.Panel:
     p = (
         table.Panel()
@@ -219,9 +248,9 @@ def table_panel(
 # --- canvas --------------------------------------------------------------------------------
 
 
-def scaled(top: float, left: float, bottom: float, right: float) -> tuple[
-    canvas.Constraint, canvas.Placement
-]:
+def scaled(
+    top: float, left: float, bottom: float, right: float
+) -> tuple[canvas.Constraint, canvas.Placement]:
     """Place an element by its margins, in percent of the panel, so it grows with the panel
     (the canvas "scale" constraint reads placement as percentages)."""
     return (
@@ -266,8 +295,12 @@ def element(
     return e
 
 
-def icon_element(name: str, field: str, fallback: str, box: tuple[float, float, float, float],
-                 ) -> canvas.CanvasElementOptions:
+def icon_element(
+    name: str,
+    field: str,
+    fallback: str,
+    box: tuple[float, float, float, float],
+) -> canvas.CanvasElementOptions:
     """An Icon element whose picture is the `icon` of the value mapping that matches the
     field's value (conventions 4.3: path.mode "field")."""
     return element(
@@ -311,7 +344,7 @@ def text_element(
 def canvas_panel(
     title: str,
     targets: Iterable[prometheus.Dataquery],
-    elements: list[canvas.CanvasElementOptions],
+    elements: Sequence[cogbuilder.Builder[cm.CanvasElementOptions]],
     *,
     description: str = "",
 ) -> canvas.Panel:
@@ -324,7 +357,7 @@ def canvas_panel(
         .show_advanced_types(True)
         .pan_zoom(False)
         .infinite_pan(False)
-        .root(canvas.CanvasOptionsRoot().name("Element root").elements(elements))
+        .root(canvas.CanvasOptionsRoot().name("Element root").elements(list(elements)))
     )
     if description:
         p = p.description(description)
