@@ -1,0 +1,1 @@
+"""Tests of the Grafana dashboards, their pictures and their provisioning."""
