@@ -1,0 +1,463 @@
+"""The live state of every charger: latest observations, derived values, freshness.
+
+Writers (the stream and snapshot callbacks) call :meth:`StateStore.apply`; readers (the
+collector on every scrape, the status page, the controller) call :meth:`StateStore.view` and
+get an immutable :class:`StoreView` they may keep as long as they like while writes continue.
+
+Rules applied to each observation, in this order (each is an :class:`Outcome`):
+
+``unknown_charger``
+    Observations of a charger that is not in the charger set are dropped, so a late frame can
+    never resurrect a removed charger. The set is managed with :meth:`~StateStore.upsert_charger`
+    and :meth:`~StateStore.remove_charger`.
+``outdated``
+    An observation whose charger-side timestamp is older than the stored one for the same id
+    is ignored: after every (re)subscription the cloud replays old values with their old
+    timestamps, and they must not overwrite newer ones. An equal timestamp with another value
+    is accepted (the stream sends whole seconds, so two changes can share one; the later
+    arrival is the later change).
+``duplicate``
+    The same timestamp and value as stored (the replay of what we already have) is ignored.
+``monotonic``
+    Rows flagged monotonic (lifetime energy and the other lifetime counters) never go down. The
+    stored reading is the largest value seen, stamped with the newest timestamp seen: a
+    smaller value is refused but still proves the counter was at least that high at its time.
+    This makes the result independent of arrival order.
+``spurious_zero``
+    Rows flagged ``ignore_spurious_zero`` (session energy) sometimes report 0 by mistake
+    (API doc 4): a zero never replaces a non-zero value, and a non-zero value replaces a
+    stored zero whatever their timestamps (so the result does not depend on arrival order).
+    The value goes back to zero only when a new charging session starts: when the op mode
+    moves from 1 (disconnected) to 2 or 3 (:func:`exporter.easee.derived.starts_new_session`),
+    the store resets these rows to 0 at the op mode's timestamp, as evcc does, and readings
+    older than that start are outdated from then on.
+``accepted``
+    Everything else replaces the stored reading.
+
+Freshness: per charger, ``last_update_at`` is the receive time of the last accepted
+observation (data changed) and ``last_received_at`` the receive time of any observation,
+even an ignored one (the link is alive); the view carries the newest of each over all
+chargers, for liveness.
+
+Concurrency: the store does no I/O and takes no lock. Writers and readers run on one event
+loop, and every method runs to completion without awaiting, so no reader can see a half-made
+change. :meth:`~StateStore.wait_for` is the only coroutine: it parks an asyncio future that
+:meth:`~StateStore.apply` resolves.
+
+Cost: :meth:`apply` touches one dict entry and a few attributes. :meth:`view` rebuilds only the
+chargers that changed since the last view (one dict copy each) and returns the same object
+when nothing changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TypeAlias
+
+from exporter.easee.derived import SESSION_TRIGGER_ID, DerivedState, derive, starts_new_session
+from exporter.easee.models import DataType, Observation
+from exporter.easee.observations import OBSERVATIONS, ObservationSpec
+
+
+class Outcome(StrEnum):
+    """What :meth:`StateStore.apply` did with an observation (see the module docstring)."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN_CHARGER = "unknown_charger"
+    OUTDATED = "outdated"
+    DUPLICATE = "duplicate"
+    MONOTONIC = "monotonic"
+    SPURIOUS_ZERO = "spurious_zero"
+
+
+class UnknownChargerError(KeyError):
+    """The charger is not (or no longer) in the store."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerMeta:
+    """What the service knows about a charger besides its observations."""
+
+    charger_id: str
+    name: str = ""
+    account: str = ""
+    color: int | None = None
+    product_code: int | None = None
+    site_id: int | None = None
+    site_name: str | None = None
+    circuit_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChargerView:
+    """An immutable snapshot of one charger."""
+
+    meta: ChargerMeta
+    observations: Mapping[int, Observation]
+    derived: DerivedState
+    #: receive time of the last accepted observation (epoch seconds)
+    last_update_at: float | None
+    #: receive time of the last observation of any outcome
+    last_received_at: float | None
+
+    def value(self, obs_id: int) -> bool | int | float | str | None:
+        observation = self.observations.get(obs_id)
+        return None if observation is None else observation.value
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreView:
+    """An immutable snapshot of every charger, and the newest data times over all of them."""
+
+    chargers: Mapping[str, ChargerView]
+    last_update_at: float | None
+    last_received_at: float | None
+
+
+Predicate: TypeAlias = Callable[[ChargerView], bool]
+
+_EMPTY: Mapping[int, Observation] = MappingProxyType({})
+
+
+class _Charger:
+    """Mutable per-charger state, private to the store."""
+
+    __slots__ = (
+        "derived",
+        "last_received_at",
+        "last_update_at",
+        "meta",
+        "observations",
+        "session_started_at",
+        "snapshot",
+        "values",
+        "values_changed",
+        "waiters",
+    )
+
+    def __init__(self, meta: ChargerMeta) -> None:
+        self.meta = meta
+        self.values: dict[int, Observation] = {}
+        self.last_update_at: float | None = None
+        self.last_received_at: float | None = None
+        #: charger-side time of the last session start the store saw (see _reset_session)
+        self.session_started_at: float | None = None
+        self.values_changed = True
+        self.observations: Mapping[int, Observation] = _EMPTY
+        self.derived: DerivedState = derive(_EMPTY)
+        self.snapshot: ChargerView | None = None
+        self.waiters: list[tuple[Predicate, asyncio.Future[ChargerView]]] = []
+
+
+class StateStore:
+    """Latest observations of every known charger, with the rules of the module docstring.
+
+    ``table`` supplies the quirk flags (monotonic, ignore_spurious_zero). ``max_future_skew``
+    guards against a charger clock that once jumped far ahead, which would otherwise block
+    every later reading of that id as "outdated": when set, a stored timestamp more than this
+    many seconds ahead of the newer observation's receive time no longer blocks it. It is off
+    by default because the simulator runs charger time faster than wall time on purpose.
+    """
+
+    def __init__(
+        self,
+        *,
+        table: Mapping[int, ObservationSpec] = OBSERVATIONS,
+        max_future_skew: float | None = None,
+    ) -> None:
+        self._monotonic = frozenset(i for i, spec in table.items() if spec.monotonic)
+        self._zero_ignored = frozenset(i for i, spec in table.items() if spec.ignore_spurious_zero)
+        self._zero_types = {i: table[i].data_type for i in self._zero_ignored}
+        self._special = self._monotonic | self._zero_ignored | {SESSION_TRIGGER_ID}
+        self._max_future_skew = max_future_skew
+        self._chargers: dict[str, _Charger] = {}
+        self._changed: set[_Charger] = set()
+        self._view_stale = True
+        self._last_update_at: float | None = None
+        self._last_received_at: float | None = None
+        self._view: StoreView | None = None
+        self._counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+
+    # -- charger set ------------------------------------------------------------------------
+
+    def upsert_charger(self, meta: ChargerMeta) -> None:
+        """Add a charger, or replace the metadata of a known one (its readings stay)."""
+        charger = self._chargers.get(meta.charger_id)
+        if charger is None:
+            self._chargers[meta.charger_id] = _Charger(meta)
+            self._view_stale = True
+        elif charger.meta != meta:
+            charger.meta = meta
+            self._changed.add(charger)
+
+    def remove_charger(self, charger_id: str) -> bool:
+        """Forget a charger and its readings; pending waiters fail. False if it was unknown."""
+        charger = self._chargers.pop(charger_id, None)
+        if charger is None:
+            return False
+        self._changed.discard(charger)
+        self._view_stale = True
+        for _, future in charger.waiters:
+            if not future.done():
+                future.set_exception(UnknownChargerError(charger_id))
+        charger.waiters.clear()
+        return True
+
+    def __contains__(self, charger_id: object) -> bool:
+        return charger_id in self._chargers
+
+    @property
+    def charger_ids(self) -> frozenset[str]:
+        return frozenset(self._chargers)
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """Observations applied so far, by :class:`Outcome` value (a snapshot)."""
+        return MappingProxyType(dict(self._counts))
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def apply(self, observation: Observation) -> Outcome:
+        """Apply one observation under the store's rules and say what happened."""
+        charger = self._chargers.get(observation.charger_id)
+        if charger is None:
+            return self._count(Outcome.UNKNOWN_CHARGER)
+        received = observation.received_at
+        if charger.last_received_at is None or received > charger.last_received_at:
+            charger.last_received_at = received
+            if self._last_received_at is None or received > self._last_received_at:
+                self._last_received_at = received
+        self._changed.add(charger)
+
+        obs_id = observation.obs_id
+        values = charger.values
+        stored = values.get(obs_id)
+        if obs_id in self._special:
+            outcome, entry = self._special_rules(charger, stored, observation)
+            if entry is not None:
+                values[obs_id] = entry
+                self._values_changed(charger, received, accepted=outcome is Outcome.ACCEPTED)
+            return self._count(outcome)
+        if stored is not None:
+            if observation.timestamp < stored.timestamp and not self._stale_future(
+                stored, received
+            ):
+                return self._count(Outcome.OUTDATED)
+            if observation.timestamp == stored.timestamp and observation.value == stored.value:
+                return self._count(Outcome.DUPLICATE)
+        values[obs_id] = observation
+        self._values_changed(charger, received, accepted=True)
+        return self._count(Outcome.ACCEPTED)
+
+    def apply_many(self, observations: Iterable[Observation]) -> None:
+        """Apply observations in order (a REST snapshot, a test scenario)."""
+        for observation in observations:
+            self.apply(observation)
+
+    def _count(self, outcome: Outcome) -> Outcome:
+        self._counts[outcome] += 1
+        return outcome
+
+    def _stale_future(self, stored: Observation, received: float) -> bool:
+        skew = self._max_future_skew
+        return skew is not None and stored.timestamp - received > skew
+
+    def _values_changed(self, charger: _Charger, received: float, *, accepted: bool) -> None:
+        charger.values_changed = True
+        if accepted and (charger.last_update_at is None or received > charger.last_update_at):
+            charger.last_update_at = received
+            if self._last_update_at is None or received > self._last_update_at:
+                self._last_update_at = received
+        if charger.waiters:
+            self._notify(charger)
+
+    def _special_rules(
+        self, charger: _Charger, stored: Observation | None, new: Observation
+    ) -> tuple[Outcome, Observation | None]:
+        """The monotonic, spurious-zero and session-start rules (plus the timestamp rules).
+
+        Returns the outcome and the entry to store, None to leave the stored one as it is.
+        """
+        if stored is None:
+            if new.obs_id == SESSION_TRIGGER_ID:
+                self._session_rule(charger, None, new)
+            return Outcome.ACCEPTED, new
+        if new.obs_id in self._monotonic:
+            old_value, new_value = stored.value, new.value
+            if isinstance(old_value, int | float) and isinstance(new_value, int | float):
+                return self._monotonic_rule(stored, new, float(old_value), float(new_value))
+        if new.obs_id in self._zero_ignored:
+            outcome = self._session_value_rule(charger, stored, new)
+            if outcome is not None:
+                return outcome, None if outcome is not Outcome.ACCEPTED else new
+        if new.timestamp < stored.timestamp and not self._stale_future(stored, new.received_at):
+            return Outcome.OUTDATED, None
+        if new.timestamp == stored.timestamp and new.value == stored.value:
+            return Outcome.DUPLICATE, None
+        if new.obs_id == SESSION_TRIGGER_ID:
+            self._session_rule(charger, stored, new)
+        return Outcome.ACCEPTED, new
+
+    @staticmethod
+    def _monotonic_rule(
+        stored: Observation, new: Observation, old_value: float, new_value: float
+    ) -> tuple[Outcome, Observation | None]:
+        """Keep the largest value with the newest timestamp (a join, so order does not matter)."""
+        if new_value > old_value:
+            if new.timestamp >= stored.timestamp:
+                return Outcome.ACCEPTED, new
+            return Outcome.ACCEPTED, replace(new, timestamp=stored.timestamp)
+        if new.timestamp <= stored.timestamp:
+            if new_value == old_value:
+                same = new.timestamp == stored.timestamp
+                return (Outcome.DUPLICATE if same else Outcome.OUTDATED), None
+            return Outcome.MONOTONIC, None
+        if new_value == old_value:
+            return Outcome.ACCEPTED, new
+        return Outcome.MONOTONIC, replace(
+            stored, timestamp=new.timestamp, received_at=new.received_at
+        )
+
+    @staticmethod
+    def _session_value_rule(
+        charger: _Charger, stored: Observation, new: Observation
+    ) -> Outcome | None:
+        """Session energy: zeros are weak. A zero never replaces a non-zero value, and a
+        non-zero value replaces a zero whatever the two timestamps, so the stored reading is
+        the newest non-zero one of the session (or zero when there is none) in any arrival
+        order. Readings older than the current session's start are outdated. None: decide by
+        the timestamp rules."""
+        started = charger.session_started_at
+        if started is not None and new.timestamp < started:
+            return Outcome.OUTDATED
+        if new.value == 0:
+            return Outcome.SPURIOUS_ZERO if stored.value != 0 else None
+        if stored.value == 0:
+            return Outcome.ACCEPTED
+        return None
+
+    def _session_rule(
+        self, charger: _Charger, stored: Observation | None, new: Observation
+    ) -> None:
+        if starts_new_session(None if stored is None else stored.value, new.value):
+            self._reset_session(charger, new)
+
+    def _reset_session(self, charger: _Charger, trigger: Observation) -> None:
+        started = charger.session_started_at
+        if started is None or trigger.timestamp > started:
+            charger.session_started_at = trigger.timestamp
+        for obs_id in self._zero_ignored:
+            stored = charger.values.get(obs_id)
+            if stored is not None and stored.timestamp > trigger.timestamp:
+                continue  # already a reading of the new session
+            data_type = self._zero_types[obs_id]
+            charger.values[obs_id] = Observation(
+                charger_id=trigger.charger_id,
+                obs_id=obs_id,
+                data_type=data_type,
+                value=0.0 if data_type is DataType.DOUBLE else 0,
+                timestamp=trigger.timestamp,
+                received_at=trigger.received_at,
+            )
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def _snapshot(self, charger: _Charger) -> ChargerView:
+        if charger.values_changed:
+            charger.observations = MappingProxyType(dict(charger.values))
+            charger.derived = derive(charger.observations)
+            charger.values_changed = False
+        snapshot = charger.snapshot
+        if (
+            snapshot is None
+            or snapshot.observations is not charger.observations
+            or snapshot.meta is not charger.meta
+            or snapshot.last_received_at != charger.last_received_at
+        ):
+            snapshot = ChargerView(
+                meta=charger.meta,
+                observations=charger.observations,
+                derived=charger.derived,
+                last_update_at=charger.last_update_at,
+                last_received_at=charger.last_received_at,
+            )
+            charger.snapshot = snapshot
+            self._view_stale = True
+        return snapshot
+
+    def view(self) -> StoreView:
+        """An immutable snapshot of the whole store; the same object while nothing changes."""
+        if self._changed:
+            for charger in self._changed:
+                self._snapshot(charger)
+            self._changed.clear()
+        view = self._view
+        if view is None or self._view_stale:
+            snapshots: dict[str, ChargerView] = {}
+            for charger_id, charger in self._chargers.items():
+                snapshot = charger.snapshot
+                snapshots[charger_id] = self._snapshot(charger) if snapshot is None else snapshot
+            view = StoreView(
+                chargers=MappingProxyType(snapshots),
+                last_update_at=self._last_update_at,
+                last_received_at=self._last_received_at,
+            )
+            self._view = view
+            self._view_stale = False
+        return view
+
+    def charger(self, charger_id: str) -> ChargerView:
+        """The current snapshot of one charger (cheap when it has not changed)."""
+        charger = self._chargers.get(charger_id)
+        if charger is None:
+            raise UnknownChargerError(charger_id)
+        return self._snapshot(charger)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    # The deadline is a required argument rather than left to asyncio.timeout at the call site:
+    # every caller (command confirmation) has one, and forgetting it would park forever.
+    async def wait_for(
+        self,
+        charger_id: str,
+        predicate: Predicate,
+        timeout: float,  # noqa: ASYNC109
+    ) -> ChargerView:
+        """Wait until ``predicate`` holds for the charger's snapshot and return that snapshot.
+
+        Checks at once, then after every accepted change of that charger. Raises
+        :class:`TimeoutError` after ``timeout`` seconds, :class:`UnknownChargerError` when
+        the charger is unknown or removed meanwhile, and whatever ``predicate`` raises.
+        """
+        charger = self._chargers.get(charger_id)
+        if charger is None:
+            raise UnknownChargerError(charger_id)
+        snapshot = self._snapshot(charger)
+        if predicate(snapshot):
+            return snapshot
+        future: asyncio.Future[ChargerView] = asyncio.get_running_loop().create_future()
+        waiter = (predicate, future)
+        charger.waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                return await future
+        finally:
+            if waiter in charger.waiters:
+                charger.waiters.remove(waiter)
+
+    def _notify(self, charger: _Charger) -> None:
+        snapshot = self._snapshot(charger)
+        for predicate, future in charger.waiters:
+            if future.done():
+                continue
+            try:
+                matched = predicate(snapshot)
+            except Exception as error:  # the waiter gets the predicate's own failure
+                future.set_exception(error)
+                continue
+            if matched:
+                future.set_result(snapshot)
