@@ -63,7 +63,9 @@ def _action(title: str, route: str, question: str) -> dict[str, object]:
         "oneClick": False,
         "fetch": {
             "method": "POST",
-            "url": "${controller_url}/api/v1/chargers/${__field.labels.charger_id}/" + route,
+            # The row repeats per charger, so ${charger} is this row's serial (a scoped
+            # variable every interpolation of the panel sees, actions included).
+            "url": "${controller_url}/api/v1/chargers/${charger}/" + route,
             "headers": [
                 ["Authorization", "Bearer ${controller_token}"],
                 ["Content-Type", "application/json"],
@@ -92,10 +94,10 @@ BUTTONS = (
     ),
 )
 QUESTIONS = {
-    "pause": "Pause charging on ${__field.labels.charger_id}?",
-    "resume": "Resume charging on ${__field.labels.charger_id}?",
-    "lock": "Turn the permanent cable lock on for ${__field.labels.charger_id}?",
-    "unlock": "Turn the permanent cable lock off for ${__field.labels.charger_id}?",
+    "pause": "Pause charging on ${charger:text} (${charger})?",
+    "resume": "Resume charging on ${charger:text} (${charger})?",
+    "lock": "Turn the permanent cable lock on for ${charger:text} (${charger})?",
+    "unlock": "Turn the permanent cable lock off for ${charger:text} (${charger})?",
 }
 TITLES = {
     "pause": "Pause charging",

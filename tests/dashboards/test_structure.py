@@ -275,13 +275,19 @@ def test_control_buttons_call_the_controller_safely() -> None:
         fetch = action["fetch"]
         assert fetch["method"] == "POST"
         m = re.fullmatch(
-            r"\$\{controller_url\}/api/v1/chargers/\$\{__field\.labels\.charger_id\}/(\w+)",
+            r"\$\{controller_url\}/api/v1/chargers/\$\{charger\}/(\w+)",
             fetch["url"],
         )
         assert m, fetch["url"]
         routes[field] = m.group(1)
         assert dict(fetch["headers"])["Authorization"] == "Bearer ${controller_token}"
     assert routes == {a: a for a in CONTROLLER_ACTIONS}
+
+    # ${charger} in the URL is one serial only inside the row that repeats per charger.
+    rows = [p for p in dashboard["panels"] if p["type"] == "row"]
+    repeated, following = rows[0], rows[1]
+    assert repeated["repeat"] == "charger"
+    assert repeated["gridPos"]["y"] < panel["gridPos"]["y"] < following["gridPos"]["y"]
 
     # Each button element is tied to the series that carries its action.
     tied = {e["background"]["color"].get("field") for e in panel["options"]["root"]["elements"]}
