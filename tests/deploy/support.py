@@ -215,3 +215,24 @@ def mirror_mounts(mounts: list[tuple[Path, PurePosixPath]], root: Path) -> None:
             shutil.copytree(source, destination)
         else:
             shutil.copy2(source, destination)
+
+
+def container_files(service: dict[str, Any], secrets: dict[str, Any]) -> dict[str, Path]:
+    """Container path -> host path of everything compose puts into a service's file
+    system: its bind mounts and its file-based secrets (``secrets``: the top-level ones)."""
+    files = {str(target): source for source, target in bind_mounts(service)}
+    files.update(secret_targets(service, {"secrets": secrets}))
+    return files
+
+
+def reroot_file_keys(node: Any, files: dict[str, Path]) -> Any:
+    """A configuration with every ``*_file`` value replaced by the host path of that
+    container path (``files``), so the service can read it outside the container."""
+    if isinstance(node, dict):
+        return {
+            key: str(files[value]) if key.endswith("_file") else reroot_file_keys(value, files)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [reroot_file_keys(item, files) for item in node]
+    return node

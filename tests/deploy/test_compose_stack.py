@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.deploy.support import COMPOSE_DIR, REPO_ROOT, compose_service, load_compose
+from tests.deploy.support import (
+    COMPOSE_DIR,
+    REPO_ROOT,
+    compose_service,
+    container_files,
+    load_compose,
+    reroot_file_keys,
+)
 
 COMPOSE_FILES = ("compose.yaml", "compose.account.yaml")
 
@@ -96,12 +103,20 @@ class TestReferencedPaths:
             assert mode & 0o004, secret["file"]
 
     def test_account_setup_passes_check_config(self, tmp_path: Path) -> None:
-        """The exporter's environment of both compose files, with easee.env.example and the
-        example password, is a configuration the service accepts; each /run/secrets/ path
-        is the secret file compose mounts there (its example, for the user's files)."""
+        """The exporter's environment and configuration file of both compose files, with
+        easee.env.example and the example password, is a configuration the service accepts.
+        Container paths are replaced by the host files compose mounts there (the examples,
+        for the user's own files)."""
         base = load_compose()
         overlay = load_compose("compose.account.yaml")
         secrets = {**base["secrets"], **overlay["secrets"]}
+        files = {
+            **container_files(base["services"]["easee-exporter"], secrets),
+            **container_files(overlay["services"]["easee-exporter"], secrets),
+        }
+        for container_path, host_path in files.items():
+            if not host_path.exists():
+                files[container_path] = host_path.with_name(host_path.name + ".example")
         environment = {
             **base["services"]["easee-exporter"]["environment"],
             **overlay["services"]["easee-exporter"]["environment"],
@@ -111,12 +126,11 @@ class TestReferencedPaths:
             if line.strip() and not line.startswith("#"):
                 key, _, value = line.partition("=")
                 environment[key] = value
-        for key, value in environment.items():
-            if value.startswith("/run/secrets/"):
-                source = COMPOSE_DIR / secrets[value.removeprefix("/run/secrets/")]["file"]
-                if not source.exists():
-                    source = source.with_name(source.name + ".example")
-                environment[key] = str(shutil.copy(source, tmp_path / source.name))
+        config = yaml.safe_load(files[environment["EASEE_EXPORTER_CONFIG"]].read_text())
+        config_path = tmp_path / "config.yaml"
+        config_path.write_text(yaml.safe_dump(reroot_file_keys(config, files)))
+        environment = {key: str(files.get(value, value)) for key, value in environment.items()}
+        environment["EASEE_EXPORTER_CONFIG"] = str(config_path)
         env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
         result = subprocess.run(
             [sys.executable, "-m", "exporter", "check-config"],
@@ -128,4 +142,5 @@ class TestReferencedPaths:
             cwd=tmp_path,
         )
         assert result.returncode == 0, result.stdout + result.stderr
+        assert "1 account(s), 1 enabled" in result.stdout
         assert "1 webhook token(s)" in result.stdout
