@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 
 from exporter import __version__
+from exporter.easee.decode import DecodeError
 
 #: Endpoint names the Easee client reports (``ClientEvents.api_request``).
 API_ENDPOINTS = (
@@ -52,7 +53,8 @@ AUTH_FAILURE_REASONS = (
     "forbidden",
     "rate_limited",
 )
-DECODE_REASONS = ("malformed_frame", "bad_value", "bad_timestamp", "missing_field")
+#: The decoder's reasons, plus the stream's own: a frame it could not read, a failing handler.
+DECODE_REASONS = (*(reason.value for reason in DecodeError), "frame", "handler")
 
 
 class ServiceMetrics:

@@ -1,0 +1,201 @@
+"""The wired service against the simulated cloud: health, status page, reload, shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestClient
+
+from exporter.app import SERVICE, create_app, reload
+from exporter.config import CommandLine, Settings, load_settings
+from exporter.simulator import Simulator, SimulatorConfig, run_simulator
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def settings_for(sim: Simulator, *, config_file: Path | None = None, **env: str) -> Settings:
+    environ = {"EASEE_API_URL": sim.base_url, "EASEE_STREAM_URL": sim.hub_url, **env}
+    if config_file is None:
+        environ.setdefault("EASEE_USERNAME", "demo")
+        environ.setdefault("EASEE_PASSWORD", "demo-password")
+    return load_settings(
+        CommandLine(config_file=str(config_file) if config_file else None), environ
+    )
+
+
+async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
+    """Poll ``check`` until it returns a truthy value, failing after ``within`` seconds."""
+    deadline = time.monotonic() + within
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {within} s")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[Simulator]:
+    config = SimulatorConfig.single_account(
+        password="demo-password", chargers=3, keepalive_interval=0.5, client_timeout=5.0
+    )
+    async with run_simulator(config) as simulator:
+        yield simulator
+
+
+async def test_ready_once_subscribed_and_status_page_lists_chargers(
+    sim: Simulator, aiohttp_client: Callable[..., object]
+) -> None:
+    client: TestClient = await aiohttp_client(create_app(settings_for(sim)))  # type: ignore[operator]
+    service = client.app[SERVICE]
+
+    async def ready() -> bool:
+        return (await client.get("/readyz")).status == 200
+
+    deadline = time.monotonic() + 10
+    while not await ready():
+        assert time.monotonic() < deadline, "never ready"
+        await asyncio.sleep(0.05)
+    await eventually(lambda: len(service.store.view().chargers) == 3)
+    live = await client.get("/healthz")
+    assert live.status == 200
+    page = await (await client.get("/")).text()
+    for serial in sim.serials("demo"):
+        assert serial in page
+    icon = await client.get("/static/icons/state-charging-light.svg")
+    assert icon.status == 200
+
+
+async def test_reload_changes_credentials_and_chargers(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    serials = sim.serials("demo")
+    config = tmp_path / "easee.yaml"
+    # The URLs are in the file: a reload reads the file and the process environment.
+    cloud = f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+    config.write_text(
+        cloud + "accounts:\n  - name: home\n    username: demo\n    password: wrong-password\n"
+    )
+    app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
+    client: TestClient = await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    await asyncio.sleep(0.5)
+    assert service.store.view().chargers == {}
+    assert (await client.get("/readyz")).status == 503
+
+    config.write_text(
+        cloud + "accounts:\n  - name: home\n    username: demo\n    password: demo-password\n"
+        "chargers:\n"
+        f"  - serial: {serials[0]}\n    account: home\n    name: Garage\n"
+        f"  - serial: {serials[1]}\n    account: home\n"
+    )
+    assert await reload(app, None)
+    await eventually(lambda: set(service.store.view().chargers) == set(serials[:2]))
+    assert service.store.view().chargers[serials[0]].meta.name == "Garage"
+
+    config.write_text(
+        cloud + "accounts:\n  - name: home\n    username: demo\n    password: demo-password\n"
+        f"chargers:\n  - serial: {serials[1]}\n    account: home\n"
+    )
+    assert await reload(app, None)
+    await eventually(lambda: set(service.store.view().chargers) == {serials[1]})
+
+    config.write_text("accounts: [{name: home, usernme: x}]\n")
+    assert not await reload(app, None)
+    assert set(service.store.view().chargers) == {serials[1]}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def wait_http(url: str, status: int, within: float = 20.0) -> None:
+    deadline = time.monotonic() + within
+    async with aiohttp.ClientSession() as session:
+        while True:
+            try:
+                async with session.get(url) as answer:
+                    if answer.status == status:
+                        return
+            except aiohttp.ClientError:
+                pass
+            assert time.monotonic() < deadline, f"{url} never answered {status}"
+            await asyncio.sleep(0.1)
+
+
+def service_env(**extra: str) -> Mapping[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
+async def test_demo_starts_serves_and_stops_quickly_on_sigterm() -> None:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "exporter",
+        "--demo",
+        "--web.listen-address",
+        f"127.0.0.1:{port}",
+        env=service_env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_http(f"http://127.0.0.1:{port}/readyz", 200)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as answer,
+        ):
+            text = await answer.text()
+        assert 'easee_exporter_stream_connected{account="demo"} 1.0' in text
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        code = await asyncio.wait_for(process.wait(), 10)
+        assert code == 0
+        assert time.monotonic() - started < 5
+        out = (await process.stdout.read()).decode() if process.stdout else ""
+        assert "demo webhook token" in out
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
+
+async def test_exit_watchdog_ends_the_process_when_data_stops(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    port = free_port()
+    sim.set_faults(stall="silent")
+    config = tmp_path / "easee.yaml"
+    config.write_text("liveness: {max_data_age: 1, exit_watchdog: true, exit_watchdog_delay: 1}\n")
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "exporter", "--config.file", str(config)),
+        *("--web.listen-address", f"127.0.0.1:{port}"),
+        env=service_env(
+            EASEE_USERNAME="demo",
+            EASEE_PASSWORD="demo-password",
+            EASEE_API_URL=sim.base_url,
+            EASEE_STREAM_URL=sim.hub_url,
+        ),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        code = await asyncio.wait_for(process.wait(), 30)
+        assert code == 1
+        errors = (await process.stderr.read()).decode() if process.stderr else ""
+        assert "exiting so that the service restarts" in errors
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
