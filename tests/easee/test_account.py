@@ -1,0 +1,326 @@
+"""Accounts at run time against the simulated cloud: start-up, isolation, commands, healing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+from structlog.testing import capture_logs
+
+from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount
+from exporter.easee.client import Credentials
+from exporter.easee.commands import Command
+from exporter.easee.errors import (
+    AccountNotReady,
+    ChargerDisconnected,
+    CommandTimeout,
+    UnknownCharger,
+)
+from exporter.easee.models import ChargerSummary, Observation
+from exporter.simulator.config import AccountConfig as SimAccount
+from exporter.simulator.config import make_chargers
+from exporter.simulator.faults import NegotiateOverride
+from exporter.simulator.server import run_simulator
+from exporter.simulator.simulator import Simulator
+from tests.easee.support import RecordingEvents, fast_options, sim_config, wait_until
+
+CHARGING, CONNECTED, IDLE = "EH000001", "EH000002", "EH000003"
+
+
+class Probe:
+    """What an account hands to the service: observations and charger lists."""
+
+    def __init__(self) -> None:
+        self.observations: list[Observation] = []
+        self.chargers: dict[str, list[ChargerSummary]] = {}
+
+    def sink(self, observation: Observation) -> None:
+        self.observations.append(observation)
+
+    def on_chargers(self, account: str, chargers: Sequence[ChargerSummary]) -> None:
+        self.chargers[account] = list(chargers)
+
+    def seen(self, charger_id: str, obs_id: int, value: object) -> bool:
+        return any(
+            o.charger_id == charger_id and o.obs_id == obs_id and o.value == value
+            for o in self.observations
+        )
+
+    def chargers_seen(self) -> set[str]:
+        return {o.charger_id for o in self.observations}
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+def account_for(
+    cloud: Simulator,
+    session: aiohttp.ClientSession,
+    probe: Probe,
+    events: RecordingEvents,
+    *,
+    name: str = "home",
+    username: str = "demo",
+    password: str = "demo",
+    enabled: bool = True,
+    chargers: tuple[ChargerRef, ...] = (),
+    **overrides: Any,
+) -> EaseeAccount:
+    config = AccountConfig(
+        name=name,
+        credentials=Credentials(username, password),
+        enabled=enabled,
+        chargers=chargers,
+    )
+    return EaseeAccount(
+        config,
+        session=session,
+        options=fast_options(cloud, **overrides),
+        events=events,
+        sink=probe.sink,
+        on_chargers=probe.on_chargers,
+    )
+
+
+@asynccontextmanager
+async def running(account: EaseeAccount) -> AsyncIterator[EaseeAccount]:
+    async with account:
+        yield account
+
+
+async def test_start_discovers_subscribes_and_replays(session: aiohttp.ClientSession) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events)
+        assert not account.ready
+        async with running(account):
+            await wait_until(lambda: account.ready, what="the account to be ready")
+            await wait_until(lambda: probe.chargers_seen() == {CHARGING, CONNECTED, IDLE})
+            assert [c.charger_id for c in probe.chargers["home"]] == [CHARGING, CONNECTED, IDLE]
+            assert account.status.problem == ""
+            # The replay is the initial state: no snapshot was needed.
+            assert cloud.requests.count(route="/state/{id}/observations") == 0
+        assert not account.ready
+        assert account.status.problem == "stopped"
+
+
+async def test_configured_chargers_are_the_only_ones_with_their_names(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        configured = (ChargerRef(IDLE, "Garage"),)
+        account = account_for(cloud, session, probe, events, chargers=configured)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            await wait_until(lambda: IDLE in probe.chargers_seen())
+            assert [(c.charger_id, c.name) for c in probe.chargers["home"]] == [(IDLE, "Garage")]
+            assert cloud.requests.count(route="/api/chargers") == 0
+            subscribed = [
+                e.data["arguments"][0]
+                for e in cloud.hub_events.of("invocation")
+                if e.data["target"] == "SubscribeWithCurrentState"
+            ]
+            assert subscribed == [IDLE]
+            with pytest.raises(UnknownCharger):
+                await account.send_command(CHARGING, Command.PAUSE)
+
+
+async def test_a_disabled_account_opens_no_connection(session: aiohttp.ClientSession) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events, enabled=False)
+        async with running(account):
+            await asyncio.sleep(0.3)
+            assert cloud.requests.entries == []
+            assert cloud.hub_events.of("negotiate") == []
+            assert not account.ready
+            assert account.status.problem == "disabled"
+            with pytest.raises(AccountNotReady):
+                await account.send_command(IDLE, Command.LOCK)
+
+
+async def test_two_accounts_one_with_a_bad_password(session: aiohttp.ClientSession) -> None:
+    accounts = (
+        SimAccount(username="alice", password="a", chargers=make_chargers(2)),
+        SimAccount(username="bob", password="b", chargers=make_chargers(1, start=3)),
+    )
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config(accounts)) as cloud:
+        good = account_for(cloud, session, probe, events, name="a", username="alice", password="a")
+        bad = account_for(
+            cloud, session, probe, events, name="b", username="bob", password="wrong-secret"
+        )
+        with capture_logs() as logs:
+            async with running(good), running(bad):
+                await wait_until(lambda: good.ready)
+                await wait_until(lambda: probe.chargers_seen() == {"EH000001", "EH000002"})
+                await asyncio.sleep(0.5)
+                assert not bad.ready
+                assert "refused" in bad.status.problem
+                # A refused password is not retried before auth_failure_backoff (2 s).
+                assert cloud.requests.count(route="/api/accounts/login", status=400) == 1
+                assert cloud.hub_events.of("negotiate")[0].data["account"] == "alice"
+        assert "wrong-secret" not in repr(logs)
+        assert (
+            len([e for e in logs if e.get("account") == "b" and e["log_level"] == "warning"]) == 1
+        )
+
+
+async def test_a_restart_with_new_credentials(session: aiohttp.ClientSession) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events, password="old")
+        async with running(account):
+            await wait_until(lambda: "refused" in account.status.problem)
+            await account.reconfigure(
+                AccountConfig(name="home", credentials=Credentials("demo", "demo"))
+            )
+            await wait_until(lambda: account.ready, what="the account with the new password")
+
+
+async def test_pause_then_resume_deliver_their_command_responses(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            accepted = await account.send_command(CHARGING, Command.PAUSE)
+            assert accepted is not None
+            response = await account.wait_for_response(accepted)
+            assert response.was_accepted
+            assert (response.charger_id, response.command_id) == (CHARGING, 48)
+            assert probe.seen(CHARGING, 48, 0.0)
+            assert probe.seen(CHARGING, 96, 52)
+            await wait_until(lambda: probe.seen(CHARGING, 109, 2), what="op mode 2 after pause")
+            resumed = await account.execute(CHARGING, Command.RESUME)
+            assert resumed is not None
+            assert resumed.was_accepted
+            await wait_until(lambda: probe.seen(CHARGING, 48, 32.0))
+
+
+async def test_lock_and_unlock_deliver_their_command_responses(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            locked = await account.execute(IDLE, Command.LOCK)
+            assert locked is not None
+            assert (locked.command_id, locked.was_accepted) == (30, True)
+            assert probe.seen(IDLE, 30, True)
+            unlocked = await account.execute(IDLE, Command.UNLOCK)
+            assert unlocked is not None
+            assert unlocked.was_accepted
+            assert probe.seen(IDLE, 30, False)
+
+
+async def test_command_failures(session: aiohttp.ClientSession) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            with pytest.raises(ChargerDisconnected):
+                await account.send_command(IDLE, Command.PAUSE)
+            cloud.set_faults(reject_commands=True)
+            rejected = await account.execute(CHARGING, Command.PAUSE)
+            assert rejected is not None
+            assert not rejected.was_accepted
+            cloud.set_faults(reject_commands=False, command_response_delay=2.0)
+            with pytest.raises(CommandTimeout):
+                await account.execute(CHARGING, Command.RESUME, within=0.3)
+
+
+async def test_snapshots_fill_in_while_the_stream_is_down(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(
+            cloud, session, probe, events, snapshot_interval_stream_down=0.5, backoff_base=5.0
+        )
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            cloud.set_faults(negotiate=NegotiateOverride(status=503))
+            await cloud.drop_streams()
+            await wait_until(lambda: not account.ready)
+            route = "/state/{id}/observations"
+            await wait_until(
+                lambda: all(
+                    cloud.requests.count(path=f"/state/{c}/observations") >= 2
+                    for c in (CHARGING, CONNECTED, IDLE)
+                ),
+                within=6,
+                what="two snapshots of every charger",
+            )
+            # ...and no faster than the interval allows (0.5 s, spread by up to 20 %).
+            assert cloud.requests.count(route=route) <= 3 * 5
+            assert not account.ready
+
+
+async def test_the_data_watchdog_reconnects_a_stream_that_only_pings(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    # Model time runs 60 times faster: the charging charger reports every 0.5 s.
+    async with run_simulator(sim_config(time_scale=60.0)) as cloud:
+        account = account_for(
+            cloud, session, probe, events, snapshot_interval=0.4, watchdog_silence=1.5
+        )
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            cloud.set_faults(stall="app")  # pings go on, data does not
+            await wait_until(
+                lambda: events.of("watchdog_reconnect") == [("home",)],
+                within=6,
+                what="the data watchdog",
+            )
+            await wait_until(lambda: bool(events.of("stream_reconnect")))
+            cloud.set_faults(stall=None)
+            count = len(probe.observations)
+            await wait_until(lambda: account.ready)
+            await wait_until(lambda: len(probe.observations) > count + 5)
+
+
+async def test_malformed_and_unknown_frames_are_counted_and_skipped(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            cloud.set_faults(malformed_frames="payload", unknown_ids=True)
+            cloud.push_burst(10)
+            await wait_until(lambda: len(events.of("decode_error")) >= 5)
+            await wait_until(
+                lambda: any(o.obs_id in (156, 157, 233, 234) for o in probe.observations)
+            )
+            assert account.ready
+            assert events.of("stream_reconnect") == []
+
+
+async def test_stop_leaves_no_task_behind(session: aiohttp.ClientSession) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        before = asyncio.all_tasks()
+        account = account_for(cloud, session, probe, events)
+        await account.start()
+        await wait_until(lambda: account.ready)
+        ours = {t for t in asyncio.all_tasks() - before if t.get_name().startswith("easee-")}
+        assert len(ours) >= 3  # the account, the stream supervisor, the SignalR session
+        await account.stop()
+        assert all(t.done() for t in ours)
+        await account.stop()
