@@ -58,9 +58,16 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeAlias
 
-from exporter.easee.derived import SESSION_TRIGGER_ID, DerivedState, derive, starts_new_session
+from exporter.easee.derived import (
+    DERIVED_INPUT_IDS,
+    SESSION_TRIGGER_ID,
+    DerivedState,
+    derive,
+    starts_new_session,
+)
 from exporter.easee.models import DataType, Observation
 from exporter.easee.observations import OBSERVATIONS, ObservationSpec
+from exporter.easee.phases import PHASE_INPUT_IDS, PhaseReadings, phase_readings
 
 
 class Outcome(StrEnum):
@@ -99,6 +106,9 @@ class ChargerView:
     meta: ChargerMeta
     observations: Mapping[int, Observation]
     derived: DerivedState
+    #: per-phase currents and voltages mapped by the grid type (computed once per change,
+    #: not once per scrape)
+    phases: PhaseReadings
     #: receive time of the last accepted observation (epoch seconds)
     last_update_at: float | None
     #: receive time of the last observation of any outcome
@@ -128,10 +138,13 @@ class _Charger:
 
     __slots__ = (
         "derived",
+        "derived_stale",
         "last_received_at",
         "last_update_at",
         "meta",
         "observations",
+        "phases",
+        "phases_stale",
         "session_started_at",
         "snapshot",
         "values",
@@ -149,6 +162,9 @@ class _Charger:
         self.values_changed = True
         self.observations: Mapping[int, Observation] = _EMPTY
         self.derived: DerivedState = derive(_EMPTY)
+        self.derived_stale = False
+        self.phases: PhaseReadings = phase_readings(_EMPTY)
+        self.phases_stale = False
         self.snapshot: ChargerView | None = None
         self.waiters: list[tuple[Predicate, asyncio.Future[ChargerView]]] = []
 
@@ -240,7 +256,9 @@ class StateStore:
             outcome, entry = self._special_rules(charger, stored, observation)
             if entry is not None:
                 values[obs_id] = entry
-                self._values_changed(charger, received, accepted=outcome is Outcome.ACCEPTED)
+                self._values_changed(
+                    charger, obs_id, received, accepted=outcome is Outcome.ACCEPTED
+                )
             return self._count(outcome)
         if stored is not None:
             if observation.timestamp < stored.timestamp and not self._stale_future(
@@ -250,7 +268,7 @@ class StateStore:
             if observation.timestamp == stored.timestamp and observation.value == stored.value:
                 return self._count(Outcome.DUPLICATE)
         values[obs_id] = observation
-        self._values_changed(charger, received, accepted=True)
+        self._values_changed(charger, obs_id, received, accepted=True)
         return self._count(Outcome.ACCEPTED)
 
     def apply_many(self, observations: Iterable[Observation]) -> None:
@@ -266,8 +284,15 @@ class StateStore:
         skew = self._max_future_skew
         return skew is not None and stored.timestamp - received > skew
 
-    def _values_changed(self, charger: _Charger, received: float, *, accepted: bool) -> None:
+    def _values_changed(
+        self, charger: _Charger, obs_id: int, received: float, *, accepted: bool
+    ) -> None:
         charger.values_changed = True
+        # Re-deriving costs more than the change itself; most readings feed neither.
+        if obs_id in DERIVED_INPUT_IDS:
+            charger.derived_stale = True
+        if obs_id in PHASE_INPUT_IDS:
+            charger.phases_stale = True
         if accepted and (charger.last_update_at is None or received > charger.last_update_at):
             charger.last_update_at = received
             if self._last_update_at is None or received > self._last_update_at:
@@ -369,7 +394,12 @@ class StateStore:
     def _snapshot(self, charger: _Charger) -> ChargerView:
         if charger.values_changed:
             charger.observations = MappingProxyType(dict(charger.values))
-            charger.derived = derive(charger.observations)
+            if charger.derived_stale:
+                charger.derived = derive(charger.observations)
+                charger.derived_stale = False
+            if charger.phases_stale:
+                charger.phases = phase_readings(charger.observations)
+                charger.phases_stale = False
             charger.values_changed = False
         snapshot = charger.snapshot
         if (
@@ -382,6 +412,7 @@ class StateStore:
                 meta=charger.meta,
                 observations=charger.observations,
                 derived=charger.derived,
+                phases=charger.phases,
                 last_update_at=charger.last_update_at,
                 last_received_at=charger.last_received_at,
             )

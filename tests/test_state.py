@@ -344,6 +344,23 @@ class TestDerivedValues:
         store.apply(cloud.frame(250, "False", at=2))
         assert store.view().chargers[CHARGER].derived.online is False
 
+    def test_phase_readings_follow_the_grid_type(self, store: StateStore, cloud: Cloud) -> None:
+        store.apply_many(
+            [
+                cloud.frame(182, "0.2", at=0),
+                cloud.frame(183, "15.9", at=0),
+                cloud.frame(194, "230.5", at=0),
+                cloud.frame(197, "401.0", at=0),
+            ]
+        )
+        phases = store.view().chargers[CHARGER].phases
+        assert [(r.phase, r.value) for r in phases.currents] == [("L1", 15.9)]
+        assert [(r.phase, r.value) for r in phases.voltages] == [("L1", 230.5)]
+        store.apply(cloud.frame(21, "4", at=1))  # IT 3-phase
+        phases = store.view().chargers[CHARGER].phases
+        assert [(r.phase, r.value) for r in phases.currents] == [("L1", 0.2), ("L2", 15.9)]
+        assert [(r.phase, r.value) for r in phases.voltages] == [("L1", 230.5), ("L2", 401.0)]
+
     def test_unknown_op_modes(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(109, "103", at=0))
         derived = store.view().chargers[CHARGER].derived

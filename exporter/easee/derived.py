@@ -40,6 +40,18 @@ OFFLINE_OP_MODE = 0
 DISCONNECTED_OP_MODE = 1
 SESSION_START_OP_MODES = frozenset({2, 3})
 
+#: The observations :func:`derive` reads: the store re-derives only when one of them changed.
+DERIVED_INPUT_IDS = frozenset(
+    {
+        Id.CHARGER_OP_MODE,
+        Id.DYNAMIC_CHARGER_CURRENT,
+        Id.REASON_FOR_NO_CURRENT,
+        Id.CABLE_LOCKED,
+        Id.LOCK_CABLE_PERMANENTLY,
+        Id.CONNECTED_TO_CLOUD,
+    }
+)
+
 #: The observation whose change can start a charging session (see :func:`starts_new_session`).
 SESSION_TRIGGER_ID: int = Id.CHARGER_OP_MODE
 

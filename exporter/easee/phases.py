@@ -56,6 +56,13 @@ PHASE_MAPS: Mapping[GridFamily, tuple[PhaseTerminals, ...]] = MappingProxyType(
     }
 )
 
+#: The observations :func:`phase_readings` reads.
+PHASE_INPUT_IDS = frozenset(
+    {Id.DETECTED_POWER_GRID_TYPE}
+    | {t.current_id for ts in PHASE_MAPS.values() for t in ts}
+    | {t.voltage_id for ts in PHASE_MAPS.values() for t in ts}
+)
+
 #: The mapping for unknown, undetected and invalid grid types.
 DEFAULT_FAMILY = GridFamily.TN
 
