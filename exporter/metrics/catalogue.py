@@ -1,0 +1,552 @@
+"""The charger metric families, built once from the observation table, and their samples.
+
+A :class:`Catalogue` is the ordered list of every family the collector can export (after the
+:class:`~exporter.metrics.filter.ExportFilter`), each paired with an emitter that turns one
+charger's snapshot into that family's samples. Both renderers read it: the
+prometheus_client collector (:mod:`exporter.metrics.collector`) and the cached text
+renderer (:mod:`exporter.metrics.render`), so they cannot disagree about names, labels,
+order or values.
+
+Families, in exposition order:
+
+* ``easee_charger_info`` (metadata, always exported);
+* the derived values (vehicle connected, paused, cable lock state, per-phase currents and
+  voltages);
+* every exported row of the observation table, in id order: gauges and counters in the
+  table's base unit, string readings as info metrics, enumerations as one series per known
+  state plus ``unknown`` (and the raw code when the table names a code metric);
+* ``easee_charger_observation_value`` for ids the table does not know;
+* ``easee_charger_last_update_timestamp_seconds`` (always exported);
+* ``easee_exporter_last_data_timestamp_seconds``, the one family without ``charger_id``.
+
+A sample is ``(labels, value)``: ``labels`` are the label pairs other than ``charger_id``
+(which every charger family carries), value a float in the base unit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from exporter.easee.derived import DerivedState
+from exporter.easee.enums import CHARGER_COLORS, PRODUCT_CODES
+from exporter.easee.models import Observation, ObservationValue
+from exporter.easee.observations import (
+    DERIVED_METRICS,
+    OBSERVATIONS,
+    UNKNOWN_OBSERVATION_HELP,
+    UNKNOWN_OBSERVATION_METRIC,
+    DerivedMetric,
+    Group,
+    Kind,
+    ObservationId,
+    ObservationSpec,
+    Unit,
+)
+from exporter.easee.phases import PHASE_MAPS, PhaseReading, phase_readings
+from exporter.metrics.filter import ExportFilter
+from exporter.state import ChargerView
+
+Labels = tuple[tuple[str, str], ...]
+Sample = tuple[Labels, float]
+
+CHARGER_LABEL = "charger_id"
+CHARGER_INFO_METRIC = "easee_charger_info"
+CHARGER_INFO_LABELS = ("name", "account", "product", "site", "circuit", "firmware", "color")
+LAST_UPDATE_METRIC = "easee_charger_last_update_timestamp_seconds"
+LAST_DATA_METRIC = "easee_exporter_last_data_timestamp_seconds"
+
+#: Groups whose gauges are measurements: dropped once a charger's data is older than the
+#: stale window (conventions.md 1.4), so that Grafana does not draw "last known" flat lines.
+#: State, lock, configuration and counters stay: they are still the last known truth.
+MEASUREMENT_GROUPS = frozenset({Group.POWER, Group.PHASE, Group.SIGNAL, Group.TEMPERATURE})
+
+#: The firmware release (an info row of the table) also goes into ``easee_charger_info``.
+_FIRMWARE_ID = next(s.obs_id for s in OBSERVATIONS.values() if s.easee_name == "SoftwareRelease")
+
+
+class MetricType(StrEnum):
+    """The prometheus_client family type."""
+
+    GAUGE = "gauge"
+    COUNTER = "counter"
+    INFO = "info"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Family:
+    """One exported metric family.
+
+    ``name`` is the name as exposed in the text format (counters with ``_total``, info metrics
+    with ``_info``); :attr:`family_name` is prometheus_client's family name (the OpenMetrics
+    ``# TYPE`` name). ``label_names`` lists every label, ``charger_id`` first.
+    """
+
+    name: str
+    type: MetricType
+    help: str
+    unit: Unit = Unit.NONE
+    label_names: tuple[str, ...] = (CHARGER_LABEL,)
+    groups: frozenset[Group] = frozenset()
+    sources: tuple[int, ...] = ()
+    #: dropped for a charger whose data is older than the stale window
+    measurement: bool = False
+
+    @property
+    def family_name(self) -> str:
+        if self.type is MetricType.COUNTER:
+            return self.name.removesuffix("_total")
+        if self.type is MetricType.INFO:
+            return self.name.removesuffix("_info")
+        return self.name
+
+    @property
+    def per_charger(self) -> bool:
+        return CHARGER_LABEL in self.label_names
+
+
+def label_value(value: ObservationValue) -> str:
+    """A reading as a label value: integral numbers without ``.0``, booleans as 0/1."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number(spec: ObservationSpec | None, value: ObservationValue) -> float | None:
+    """The sample of a numeric or boolean reading (scaled by its row); None otherwise."""
+    if spec is not None:
+        number = spec.sample(value)
+    elif isinstance(value, bool):
+        number = 1.0 if value else 0.0
+    elif isinstance(value, int | float):
+        number = float(value)
+    else:
+        return None
+    return None if number is None or math.isnan(number) else number
+
+
+# Emitters ---------------------------------------------------------------------------------
+#
+# Each emitter gives a charger's samples for its family, and a cheap ``key`` of the inputs
+# those samples depend on: the cached renderer re-renders a family only when the key
+# changed. The store replaces an Observation object when a reading arrives and shares
+# unchanged ones between snapshots, so most keys are compared by identity.
+
+
+class Emitter(Protocol):
+    """The samples of one family for one charger."""
+
+    @property
+    def source(self) -> int | None:
+        """When the key is exactly the Observation of one id: that id (lets the renderer
+        skip the call), else None."""
+
+    def key(self, charger: ChargerView) -> object:
+        """Equal keys (identical, or ``==``) guarantee equal samples."""
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        """The family's samples for ``charger`` (empty when it has none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Readings:
+    """Gauges and counters straight from table rows (several rows may share one metric)."""
+
+    rows: tuple[tuple[ObservationSpec, Labels], ...]
+    ids: tuple[int, ...]
+    #: the row filled from a derived value (online), if any
+    derived_id: int | None = None
+
+    @property
+    def source(self) -> int | None:
+        return self.ids[0] if len(self.ids) == 1 and self.derived_id is None else None
+
+    def key(self, charger: ChargerView) -> object:
+        observations = charger.observations
+        if self.derived_id is not None:
+            derived = _derived_row(self.derived_id, charger.derived)
+            return tuple(map(observations.get, self.ids)), derived
+        if len(self.ids) == 1:
+            return observations.get(self.ids[0])
+        return tuple(map(observations.get, self.ids))
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        observations = charger.observations
+        out: list[Sample] = []
+        for spec, labels in self.rows:
+            if spec.derived:
+                number = _derived_row(spec.obs_id, charger.derived)
+            else:
+                observation = observations.get(spec.obs_id)
+                number = None if observation is None else _number(spec, observation.value)
+            if number is not None:
+                out.append((labels, number))
+        return out
+
+
+def _derived_row(obs_id: int, derived: DerivedState) -> float | None:
+    """Rows the store fills from a derived value rather than the raw reading."""
+    if obs_id == ObservationId.CONNECTED_TO_CLOUD:
+        return _flag(derived.online)
+    raise ValueError(f"no derived value for observation {obs_id}")
+
+
+class _Computed:
+    """An emitter whose key is not a single observation."""
+
+    __slots__ = ()
+
+    @property
+    def source(self) -> int | None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _InfoReadings(_Computed):
+    """String (or identifier) readings as ``<metric>{<info_label>="<value>"} 1``."""
+
+    rows: tuple[ObservationSpec, ...]
+    ids: tuple[int, ...]
+
+    def key(self, charger: ChargerView) -> object:
+        return tuple(map(charger.observations.get, self.ids))
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        observations = charger.observations
+        out: list[Sample] = []
+        for spec in self.rows:
+            observation = observations.get(spec.obs_id)
+            if observation is not None:
+                out.append((((spec.info_label, label_value(observation.value)),), 1.0))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _EnumStates(_Computed):
+    """One 0/1 series per known state plus ``unknown``, once the reading has arrived."""
+
+    spec: ObservationSpec
+    states: tuple[str, ...]
+
+    def key(self, charger: ChargerView) -> object:
+        return charger.observations.get(self.spec.obs_id)
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        observation = charger.observations.get(self.spec.obs_id)
+        if observation is None or self.spec.enum is None:
+            return ()
+        current = self.spec.enum.label(observation.value)
+        name = self.spec.state_label
+        return [(((name, state),), 1.0 if state == current else 0.0) for state in self.states]
+
+
+@dataclass(frozen=True, slots=True)
+class _EnumCode:
+    """The raw code of an enumeration, as a gauge."""
+
+    spec: ObservationSpec
+
+    @property
+    def source(self) -> int | None:
+        return self.spec.obs_id
+
+    def key(self, charger: ChargerView) -> object:
+        return charger.observations.get(self.spec.obs_id)
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        observation = charger.observations.get(self.spec.obs_id)
+        number = None if observation is None else _number(self.spec, observation.value)
+        return () if number is None else (((), number),)
+
+
+def _flag(value: bool | int | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _DerivedValue(_Computed):
+    """A value the store derives from several readings (``DerivedState`` attribute)."""
+
+    read: Callable[[DerivedState], bool | int | None]
+
+    def key(self, charger: ChargerView) -> object:
+        return _flag(self.read(charger.derived))
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        number = _flag(self.read(charger.derived))
+        return () if number is None else (((), number),)
+
+
+#: What the phase mapping reads: the grid type and every input terminal.
+_PHASE_INPUTS = (
+    ObservationId.DETECTED_POWER_GRID_TYPE,
+    *sorted({t.current_id for ts in PHASE_MAPS.values() for t in ts}),
+    *sorted({t.voltage_id for ts in PHASE_MAPS.values() for t in ts}),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Phases(_Computed):
+    """Per-phase currents or voltages, mapped from the terminals by the grid type."""
+
+    read: Callable[[Mapping[int, Observation]], tuple[PhaseReading, ...]]
+
+    def key(self, charger: ChargerView) -> object:
+        return tuple(map(charger.observations.get, _PHASE_INPUTS))
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        return [
+            ((("phase", reading.phase),), reading.value)
+            for reading in self.read(charger.observations)
+            if not math.isnan(reading.value)
+        ]
+
+
+def _currents(observations: Mapping[int, Observation]) -> tuple[PhaseReading, ...]:
+    return phase_readings(observations).currents
+
+
+def _voltages(observations: Mapping[int, Observation]) -> tuple[PhaseReading, ...]:
+    return phase_readings(observations).voltages
+
+
+class _ChargerInfo(_Computed):
+    """``easee_charger_info``: metadata and the firmware release."""
+
+    def key(self, charger: ChargerView) -> object:
+        return charger.meta, charger.observations.get(_FIRMWARE_ID)
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        meta = charger.meta
+        firmware = charger.observations.get(_FIRMWARE_ID)
+        color = meta.color
+        values = {
+            "name": meta.name,
+            "account": meta.account,
+            "product": "" if meta.product_code is None else PRODUCT_CODES.label(meta.product_code),
+            "site": "" if meta.site_id is None else str(meta.site_id),
+            "circuit": "" if meta.circuit_id is None else str(meta.circuit_id),
+            "firmware": "" if firmware is None else label_value(firmware.value),
+            "color": "" if color is None else CHARGER_COLORS.label(color),
+        }
+        return ((tuple((name, values[name]) for name in CHARGER_INFO_LABELS), 1.0),)
+
+
+_KNOWN_IDS = frozenset(OBSERVATIONS)
+
+
+class _UnknownReadings(_Computed):
+    """Numeric readings of ids the table does not know, by ``observation_id``."""
+
+    def key(self, charger: ChargerView) -> object:
+        observations = charger.observations
+        return tuple(observations[i] for i in sorted(observations.keys() - _KNOWN_IDS))
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        observations = charger.observations
+        out: list[Sample] = []
+        for obs_id in sorted(observations.keys() - _KNOWN_IDS):
+            number = _number(None, observations[obs_id].value)
+            if number is not None:
+                out.append(((("observation_id", str(obs_id)),), number))
+        return out
+
+
+class _LastUpdate(_Computed):
+    """When the service last received data for the charger."""
+
+    def key(self, charger: ChargerView) -> object:
+        return charger.last_received_at
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        last = charger.last_received_at
+        return () if last is None else (((), last),)
+
+
+# The catalogue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A family and the emitter of its per-charger samples (None for the global family)."""
+
+    family: Family
+    emit: Emitter | None
+
+
+_DERIVED_READERS: Mapping[str, Emitter] = {
+    "easee_charger_vehicle_connected": _DerivedValue(lambda d: d.vehicle_connected),
+    "easee_charger_paused": _DerivedValue(lambda d: d.paused),
+    "easee_charger_cable_lock_state": _DerivedValue(lambda d: d.cable_lock_state),
+    "easee_charger_current_amperes": _Phases(_currents),
+    "easee_charger_voltage_volts": _Phases(_voltages),
+}
+
+
+def _derived_group(metric: DerivedMetric) -> frozenset[Group]:
+    """The group most of a derived metric's sources belong to (phase for currents, ...)."""
+    groups = Counter(OBSERVATIONS[obs_id].group for obs_id in metric.sources)
+    return frozenset({groups.most_common(1)[0][0]}) if groups else frozenset()
+
+
+def _table_entries() -> Iterable[Entry]:
+    """The observation table's families, in order of their first observation id."""
+    by_metric: dict[str, list[ObservationSpec]] = {}
+    for spec in sorted(OBSERVATIONS.values(), key=lambda s: s.obs_id):
+        if spec.exported:
+            by_metric.setdefault(spec.metric, []).append(spec)
+    for metric, specs in by_metric.items():
+        first = specs[0]
+        groups = frozenset(spec.group for spec in specs)
+        sources = tuple(spec.obs_id for spec in specs)
+        measurement = (
+            first.kind is Kind.GAUGE
+            and first.unit is not Unit.NONE
+            and groups <= MEASUREMENT_GROUPS
+        )
+        if first.kind is Kind.INFO:
+            family = Family(
+                name=metric,
+                type=MetricType.INFO,
+                help=first.help,
+                label_names=(CHARGER_LABEL, first.info_label),
+                groups=groups,
+                sources=sources,
+            )
+            yield Entry(family, _InfoReadings(tuple(specs), sources))
+        elif first.kind is Kind.ENUM:
+            if first.enum is None:
+                raise ValueError(f"enum row {first.obs_id} has no enumeration")
+            states = (*first.enum.labels, "unknown")
+            family = Family(
+                name=metric,
+                type=MetricType.GAUGE,
+                help=first.help,
+                label_names=(CHARGER_LABEL, first.state_label),
+                groups=groups,
+                sources=sources,
+            )
+            yield Entry(family, _EnumStates(first, states))
+            if first.code_metric:
+                code = Family(
+                    name=first.code_metric,
+                    type=MetricType.GAUGE,
+                    help=first.code_help,
+                    groups=groups,
+                    sources=sources,
+                )
+                yield Entry(code, _EnumCode(first))
+        else:
+            label_names = tuple(name for name, _ in first.labels)
+            if any(tuple(name for name, _ in spec.labels) != label_names for spec in specs):
+                raise ValueError(f"rows of {metric} do not share their label names")
+            family = Family(
+                name=metric,
+                type=MetricType.COUNTER if first.kind is Kind.COUNTER else MetricType.GAUGE,
+                help=first.help,
+                unit=first.unit,
+                label_names=(CHARGER_LABEL, *label_names),
+                groups=groups,
+                sources=sources,
+                measurement=measurement,
+            )
+            derived_ids = [spec.obs_id for spec in specs if spec.derived]
+            rows = tuple((spec, spec.labels) for spec in specs)
+            yield Entry(family, _Readings(rows, sources, derived_ids[0] if derived_ids else None))
+
+
+def all_entries() -> tuple[Entry, ...]:
+    """Every family the collector can export, unfiltered, in exposition order."""
+    info = Family(
+        name=CHARGER_INFO_METRIC,
+        type=MetricType.INFO,
+        help="Charger metadata, always 1: name and account from the configuration, product, "
+        "site and circuit ids and colour from the Easee cloud, firmware release from "
+        "observation 80. Join with * on(charger_id) group_left(name) easee_charger_info.",
+        label_names=(CHARGER_LABEL, *CHARGER_INFO_LABELS),
+        sources=(_FIRMWARE_ID,),
+    )
+    derived = [
+        Entry(
+            Family(
+                name=metric.metric,
+                type=MetricType.COUNTER if metric.kind is Kind.COUNTER else MetricType.GAUGE,
+                help=metric.help,
+                unit=metric.unit,
+                label_names=(CHARGER_LABEL, *metric.label_names),
+                groups=_derived_group(metric),
+                sources=metric.sources,
+                measurement=_derived_group(metric) <= MEASUREMENT_GROUPS,
+            ),
+            _DERIVED_READERS[metric.metric],
+        )
+        for metric in DERIVED_METRICS
+    ]
+    unknown = Family(
+        name=UNKNOWN_OBSERVATION_METRIC,
+        type=MetricType.GAUGE,
+        help=UNKNOWN_OBSERVATION_HELP,
+        label_names=(CHARGER_LABEL, "observation_id"),
+    )
+    last_update = Family(
+        name=LAST_UPDATE_METRIC,
+        type=MetricType.GAUGE,
+        help="When the service last received data for the charger (epoch seconds). Readings "
+        "are cached from the Easee stream; alert on time() - this.",
+        unit=Unit.SECONDS,
+    )
+    last_data = Family(
+        name=LAST_DATA_METRIC,
+        type=MetricType.GAUGE,
+        help="When the service last received any data from the Easee cloud (epoch seconds).",
+        unit=Unit.SECONDS,
+        label_names=(),
+    )
+    return (
+        Entry(info, _ChargerInfo()),
+        *derived,
+        *_table_entries(),
+        Entry(unknown, _UnknownReadings()),
+        Entry(last_update, _LastUpdate()),
+        Entry(last_data, None),
+    )
+
+
+#: Families exported whatever the filter says.
+ALWAYS_EXPORTED = frozenset({CHARGER_INFO_METRIC, LAST_UPDATE_METRIC, LAST_DATA_METRIC})
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The families to export under one filter, in exposition order."""
+
+    entries: tuple[Entry, ...]
+    by_name: Mapping[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = [entry.family.name for entry in self.entries]
+        if len(set(names)) != len(names):
+            raise ValueError("duplicate metric name in the catalogue")
+        object.__setattr__(self, "by_name", {name: i for i, name in enumerate(names)})
+
+    @classmethod
+    def build(cls, export_filter: ExportFilter | None = None) -> Catalogue:
+        chosen = export_filter or ExportFilter()
+        return cls(
+            tuple(
+                entry
+                for entry in all_entries()
+                if entry.family.name in ALWAYS_EXPORTED
+                or chosen.allows(entry.family.name, entry.family.groups)
+            )
+        )
+
+    @property
+    def families(self) -> tuple[Family, ...]:
+        return tuple(entry.family for entry in self.entries)

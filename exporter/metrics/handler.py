@@ -1,0 +1,158 @@
+"""``GET /metrics``: the charger collector and the service's own registry, off the event loop.
+
+Negotiation is prometheus_client's own (:func:`prometheus_client.exposition.choose_encoder`
+and :func:`~prometheus_client.exposition.gzip_accepted`): the Prometheus text format by
+default, OpenMetrics when the ``Accept`` header asks for it, gzip when ``Accept-Encoding``
+allows it, and the ``name[]`` query filter.
+
+Why not ``prometheus_client.aiohttp.make_aiohttp_handler``: it renders synchronously on the
+event loop with ``generate_latest``, which costs about 10 µs per series; at 1,000 chargers
+(~180,000 series) that is 2-4 s per scrape with the event loop frozen all along (the stream,
+webhooks and health checks stall). This handler takes the store's immutable view on the
+loop, then renders in a worker thread (``run_in_executor``) with the charger collector's
+cached renderer (:mod:`exporter.metrics.render`, byte-for-byte the output of
+``generate_latest``) followed by ``generate_latest`` over the service's registry (a few
+hundred series: its own counters, process and platform metrics). Figures:
+``python bench/scrape.py``.
+
+Scrapes are serialised (one render at a time, as the renderer's caches require); a second
+scrape arriving meanwhile waits and is then cheap, since little has changed. The rare
+``escaping=dots`` / ``escaping=values`` requests, where prometheus_client rewrites even
+valid names, go through prometheus_client's encoders over the same families, in the thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Iterator
+
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder, gzip_accepted
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from exporter.metrics.collector import ChargerCollector
+from exporter.metrics.deflate import Piece, gzip_document, plain
+from exporter.state import StoreView
+
+OPENMETRICS = "application/openmetrics-text"
+#: Escapings under which prometheus_client leaves valid names untouched in both formats.
+_PLAIN_ESCAPINGS = frozenset({"underscores", "allow-utf-8"})
+
+Encoder = Callable[[Collector], bytes]
+
+
+class MetricsEndpoint:
+    """Renders ``/metrics`` for one charger collector and one registry of other metrics.
+
+    ``registry`` holds everything but the chargers (the service's own metrics, the process
+    and platform collectors); do not register ``chargers`` on it as well.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        chargers: ChargerCollector,
+        *,
+        disable_compression: bool = False,
+    ) -> None:
+        self._registry = registry
+        self._chargers = chargers
+        self._disable_compression = disable_compression
+        self._lock = asyncio.Lock()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        accept = ",".join(request.headers.getall(hdrs.ACCEPT, []))
+        encoder, content_type = choose_encoder(accept)
+        names = request.query.getall("name[]", None)
+        compress = not self._disable_compression and gzip_accepted(
+            ",".join(request.headers.getall(hdrs.ACCEPT_ENCODING, []))
+        )
+        loop = asyncio.get_running_loop()
+        async with self._lock:
+            view = self._chargers.snapshot()
+            body = await loop.run_in_executor(
+                None, self.render, view, encoder, content_type, names, compress
+            )
+        headers = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: "Accept, Accept-Encoding"}
+        if compress:
+            headers[hdrs.CONTENT_ENCODING] = "gzip"
+        return web.Response(body=body, headers=headers)
+
+    def render(
+        self,
+        view: StoreView,
+        encoder: Encoder,
+        content_type: str,
+        names: Collection[str] | None,
+        compress: bool,
+    ) -> bytes:
+        """The response body (blocking: runs in a worker thread, one call at a time)."""
+        wanted = None if names is None else frozenset(names)
+        if _escaping(content_type) in _PLAIN_ESCAPINGS:
+            pieces = self._chargers.render(
+                view, openmetrics=content_type.startswith(OPENMETRICS), names=wanted
+            )
+            others = (
+                self._registry if wanted is None else self._registry.restricted_registry(wanted)
+            )
+            pieces.append(Piece(encoder(others)))
+        else:
+            pieces = [Piece(encoder(_Everything(self._chargers, view, self._registry, wanted)))]
+        return gzip_document(pieces) if compress else plain(pieces)
+
+
+def make_metrics_handler(
+    registry: CollectorRegistry,
+    chargers: ChargerCollector,
+    *,
+    disable_compression: bool = False,
+) -> Handler:
+    """The ``GET /metrics`` handler: ``app.router.add_get("/metrics", handler)``."""
+    return MetricsEndpoint(registry, chargers, disable_compression=disable_compression).handle
+
+
+def _escaping(content_type: str) -> str:
+    for parameter in content_type.split(";")[1:]:
+        key, _, value = parameter.strip().partition("=")
+        if key == "escaping":
+            return value
+    return "underscores"
+
+
+class _Everything:
+    """The chargers' families then the registry's, as one collector (slow path)."""
+
+    def __init__(
+        self,
+        chargers: ChargerCollector,
+        view: StoreView,
+        registry: CollectorRegistry,
+        names: frozenset[str] | None,
+    ) -> None:
+        self._chargers = chargers
+        self._view = view
+        self._registry = registry
+        self._names = names
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _restricted(self._chargers.families(self._view), self._names)
+        if self._names is None:
+            yield from self._registry.collect()
+        else:
+            yield from self._registry.restricted_registry(self._names).collect()
+
+
+def _restricted(metrics: list[Metric], names: frozenset[str] | None) -> Iterator[Metric]:
+    """As ``CollectorRegistry.restricted_registry`` does to each family."""
+    for metric in metrics:
+        if names is None:
+            yield metric
+            continue
+        samples = [sample for sample in metric.samples if sample.name in names]
+        if samples:
+            kept = Metric(metric.name, metric.documentation, metric.type)
+            kept.samples = samples
+            yield kept

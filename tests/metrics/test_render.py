@@ -1,0 +1,267 @@
+"""The cached renderer writes exactly what prometheus_client's generate_latest writes.
+
+The reference is prometheus_client itself: the same collector's families through
+``generate_latest`` (text) and the OpenMetrics ``generate_latest``, on stores filled from the
+simulated cloud, then changed reading by reading.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import zlib
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
+
+from exporter.easee.models import DataType, Observation
+from exporter.easee.observations import OBSERVATIONS, Kind
+from exporter.metrics import ChargerCollector, ExportFilter
+from exporter.metrics.deflate import gzip_document, plain
+from exporter.simulator import Simulator, SimulatorConfig
+from exporter.state import ChargerMeta, StateStore
+from tests.metrics.support import RECEIVED, START, store_from
+
+NOW = RECEIVED + 10.0
+
+
+def simulator(chargers: int = 6) -> Simulator:
+    """An in-process simulated cloud (its model only; no sockets needed to read the truth)."""
+    return Simulator(
+        SimulatorConfig.single_account(chargers=chargers, seed=3, start_time=START, tick_interval=0)
+    )
+
+
+def expected(
+    collector: ChargerCollector, *, openmetrics: bool, names: set[str] | None = None
+) -> bytes:
+    registry = CollectorRegistry()
+    registry.register(collector)
+    source = registry if names is None else registry.restricted_registry(names)
+    if openmetrics:
+        return generate_openmetrics(source).removesuffix(b"# EOF\n")
+    return generate_latest(source)
+
+
+def rendered(
+    collector: ChargerCollector, *, openmetrics: bool, names: set[str] | None = None
+) -> bytes:
+    return plain(collector.render(collector.snapshot(), openmetrics=openmetrics, names=names))
+
+
+def assert_same(collector: ChargerCollector) -> None:
+    for openmetrics in (False, True):
+        assert rendered(collector, openmetrics=openmetrics) == expected(
+            collector, openmetrics=openmetrics
+        )
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    return simulator()
+
+
+@pytest.fixture
+def store(sim: Simulator) -> StateStore:
+    return store_from(sim)
+
+
+@pytest.fixture
+def collector(store: StateStore) -> ChargerCollector:
+    return ChargerCollector(store.view, clock=lambda: NOW)
+
+
+def test_same_bytes_as_prometheus_client_in_both_formats(collector: ChargerCollector) -> None:
+    """Six simulated chargers (TN and IT grids, Wi-Fi and cellular, every scenario)."""
+    text = rendered(collector, openmetrics=False)
+    assert b'easee_charger_op_mode{charger_id="EH000001",mode="charging"} 1.0' in text
+    assert_same(collector)
+
+
+def test_same_bytes_with_the_name_filter(collector: ChargerCollector) -> None:
+    """``name[]`` keeps whole families by sample name; OpenMetrics then has no # UNIT."""
+    names = {
+        "easee_charger_power_watts",
+        "easee_charger_energy_joules_total",
+        "easee_charger_info",
+        "easee_charger_op_mode",
+        "easee_exporter_last_data_timestamp_seconds",
+        "no_such_metric",
+    }
+    for openmetrics in (False, True):
+        got = rendered(collector, openmetrics=openmetrics, names=names)
+        assert got == expected(collector, openmetrics=openmetrics, names=names)
+        assert b"easee_charger_power_watts{" in got
+        assert b"easee_charger_voltage_volts" not in got
+
+
+def test_incremental_changes_render_like_a_full_render(
+    sim: Simulator, store: StateStore, collector: ChargerCollector
+) -> None:
+    """Readings flow (model hours with cars coming and going), chargers come and go."""
+    rendered(collector, openmetrics=False)  # fill the caches
+    received = RECEIVED
+    for step in range(8):
+        for update in sim.advance(900):
+            received += 0.5
+            store.apply(
+                Observation(
+                    charger_id=update.serial,
+                    obs_id=update.obs_id,
+                    data_type=DataType(int(update.data_type)),
+                    value=update.value,
+                    timestamp=update.timestamp,
+                    received_at=received,
+                )
+            )
+        if step == 3:
+            store.remove_charger("EH000002")
+        if step == 5:
+            store.upsert_charger(ChargerMeta(charger_id="EH000002", name="back", account="demo"))
+        assert_same(collector)
+
+
+def test_label_values_are_escaped_as_prometheus_client_does() -> None:
+    store = StateStore()
+    store.upsert_charger(
+        ChargerMeta(charger_id='EH"1\\', name='Garage "left"\nback\\slash', account="ä ö")
+    )
+    store.apply(Observation('EH"1\\', 1, DataType.STRING, 'say "hi"\\\n', 1.0, RECEIVED))
+    collector = ChargerCollector(store.view, clock=lambda: NOW)
+    assert_same(collector)
+    assert rb'name="Garage \"left\"\nback\\slash"' in rendered(collector, openmetrics=False)
+
+
+def test_unknown_ids_and_special_values() -> None:
+    """Unknown ids by observation_id; infinities in Go's spelling; NaN and text left out."""
+    store = StateStore()
+    store.upsert_charger(ChargerMeta(charger_id="EH1", name="x", account="a"))
+    for obs_id, data_type, value in (
+        (999, DataType.DOUBLE, 1.5),
+        (998, DataType.BOOLEAN, True),
+        (997, DataType.STRING, "text"),
+        (120, DataType.DOUBLE, math.inf),
+        (121, DataType.DOUBLE, math.nan),
+        (109, DataType.INTEGER, 42),
+    ):
+        store.apply(Observation("EH1", obs_id, data_type, value, 1.0, RECEIVED))
+    collector = ChargerCollector(store.view, clock=lambda: NOW)
+    assert_same(collector)
+    text = rendered(collector, openmetrics=False)
+    assert b'easee_charger_observation_value{charger_id="EH1",observation_id="999"} 1.5' in text
+    assert b'easee_charger_observation_value{charger_id="EH1",observation_id="998"} 1.0' in text
+    assert b'observation_id="997"' not in text
+    assert b'easee_charger_power_watts{charger_id="EH1"} +Inf' in text
+    assert b"easee_charger_session_energy_joules{" not in text
+    assert b'easee_charger_op_mode{charger_id="EH1",mode="unknown"} 1.0' in text
+    assert b'easee_charger_op_mode_code{charger_id="EH1"} 42.0' in text
+
+
+def test_stale_measurements_are_left_out(sim: Simulator, store: StateStore) -> None:
+    """With a stale window, an old charger keeps its state but loses its measurements."""
+    clock = {"now": NOW}
+    collector = ChargerCollector(store.view, stale_after=600, clock=lambda: clock["now"])
+    fresh = rendered(collector, openmetrics=False)
+    assert b'easee_charger_power_watts{charger_id="EH000001"}' in fresh
+    clock["now"] = RECEIVED + 601
+    assert_same(collector)
+    stale = rendered(collector, openmetrics=False)
+    for kept in (b"easee_charger_op_mode{", b"easee_charger_info{", b"energy_joules_total{"):
+        assert kept in stale
+    for dropped in (
+        b"easee_charger_power_watts{",
+        b"easee_charger_current_amperes{",
+        b"easee_charger_voltage_volts{",
+        b"easee_charger_terminal_current_amperes{",
+        b"easee_charger_temperature_celsius{",
+        b"_rssi_dbm{",
+    ):
+        assert dropped not in stale
+    clock["now"] = NOW
+    assert rendered(collector, openmetrics=False) == fresh
+
+
+def test_filter_narrows_families(store: StateStore) -> None:
+    chosen = ExportFilter(include=("state", "power", "easee_charger_energy_*"))
+    collector = ChargerCollector(store.view, export_filter=chosen, clock=lambda: NOW)
+    assert_same(collector)
+    text = rendered(collector, openmetrics=False)
+    assert b"easee_charger_op_mode{" in text
+    assert b"easee_charger_power_watts{" in text
+    assert b"easee_charger_energy_joules_total{" in text
+    assert b"easee_charger_info{" in text  # always
+    assert b"easee_charger_temperature_celsius" not in text
+
+
+@pytest.mark.parametrize("whole_below", [0, 1 << 30])
+def test_gzip_of_cached_pieces_is_one_valid_document(
+    collector: ChargerCollector, whole_below: int
+) -> None:
+    """Pieces deflated one by one (kept between scrapes) or the document at once."""
+    pieces = collector.render(collector.snapshot(), openmetrics=False)
+    document = gzip_document(pieces, whole_below=whole_below)
+    assert gzip.decompress(document) == plain(pieces)
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # what HTTP clients use
+    assert decompressor.decompress(document) == plain(pieces)
+    assert decompressor.eof
+    assert not decompressor.unused_data
+    again = collector.render(collector.snapshot(), openmetrics=True)
+    assert gzip.decompress(gzip_document(again, whole_below=whole_below)) == plain(again)
+
+
+_IDS = sorted(i for i, spec in OBSERVATIONS.items() if spec.kind is not Kind.NOT_EXPORTED)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["EH000001", "EH000002", "EH000003"]),
+            st.sampled_from([*_IDS, 500]),
+            st.one_of(
+                st.booleans(),
+                st.integers(-5, 300),
+                st.floats(allow_nan=True, allow_infinity=True, width=32),
+                st.text(max_size=4),
+            ),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_any_sequence_of_readings_renders_like_prometheus_client(
+    steps: list[tuple[str, int, object, bool]],
+) -> None:
+    """Readings of any id and type, scrapes in between: always the reference bytes."""
+    store = store_from(simulator(3))
+    collector = ChargerCollector(store.view, clock=lambda: NOW)
+    stamp = START.timestamp() + 86400
+    for serial, obs_id, value, scrape in steps:
+        stamp += 1
+        data_type = OBSERVATIONS[obs_id].data_type if obs_id in OBSERVATIONS else DataType.DOUBLE
+        store.apply(Observation(serial, obs_id, data_type, value, stamp, stamp))  # type: ignore[arg-type]
+        if scrape:
+            assert rendered(collector, openmetrics=False) == expected(collector, openmetrics=False)
+    assert_same(collector)
+
+
+def test_same_charger_snapshot_costs_no_rerender(collector: ChargerCollector) -> None:
+    """A scrape with nothing new reuses every piece (the same objects)."""
+    first = collector.render(collector.snapshot(), openmetrics=False)
+    second = collector.render(collector.snapshot(), openmetrics=False)
+    assert all(a is b for a, b in zip(first[:-2], second[:-2], strict=True))
+
+
+def test_meta_change_rerenders_the_info_line(
+    store: StateStore, collector: ChargerCollector
+) -> None:
+    rendered(collector, openmetrics=False)
+    meta = store.view().chargers["EH000001"].meta
+    store.upsert_charger(replace(meta, name="Renamed"))
+    assert b'name="Renamed"' in rendered(collector, openmetrics=False)
+    assert_same(collector)
