@@ -1,0 +1,122 @@
+"""Metric names and labels follow the Prometheus rules and the product contract."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from exporter.easee.observations import OBSERVATIONS, Kind, Unit
+from exporter.metrics.catalogue import CHARGER_LABEL, LAST_DATA_METRIC, MetricType, all_entries
+from exporter.metrics_reference import metric_names, reference
+
+NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+#: Label names that clash with Prometheus internals or common target labels.
+RESERVED_LABELS = {"le", "quantile", "type", "instance", "job", "region", "zone", "cluster"}
+#: Base-unit suffixes: a name ending in one declares that unit, and only that unit.
+UNIT_SUFFIXES = {unit.value for unit in Unit if unit.value}
+
+FAMILIES = [entry.family for entry in all_entries()]
+
+#: The key names of product-contract.md, "Metrics".
+CONTRACT = {
+    "easee_charger_info",
+    "easee_charger_op_mode",
+    "easee_charger_op_mode_code",
+    "easee_charger_online",
+    "easee_charger_vehicle_connected",
+    "easee_charger_paused",
+    "easee_charger_cable_locked",
+    "easee_charger_cable_permanently_locked",
+    "easee_charger_cable_lock_state",
+    "easee_charger_power_watts",
+    "easee_charger_current_amperes",
+    "easee_charger_voltage_volts",
+    "easee_charger_wifi_rssi_dbm",
+    "easee_charger_cellular_rssi_dbm",
+    "easee_charger_session_energy_joules",
+    "easee_charger_energy_joules_total",
+    "easee_charger_last_update_timestamp_seconds",
+    "easee_exporter_last_data_timestamp_seconds",
+    "easee_exporter_stream_connected",
+    "easee_exporter_stream_reconnects_total",
+    "easee_exporter_api_requests_total",
+    "easee_exporter_commands_total",
+    "easee_exporter_webhook_requests_total",
+    "easee_exporter_build_info",
+}
+
+
+def test_names_are_unique_and_valid() -> None:
+    docs = reference()
+    names = [doc.name for doc in docs]
+    assert len(names) == len(set(names))
+    for name in names:
+        assert NAME.fullmatch(name), name
+        assert ":" not in name
+
+
+def test_every_contract_metric_is_exported() -> None:
+    assert metric_names() >= CONTRACT
+
+
+def test_charger_families_carry_charger_id_and_the_prefix() -> None:
+    for family in FAMILIES:
+        if family.name == LAST_DATA_METRIC:
+            assert family.label_names == ()
+            continue
+        assert family.name.startswith("easee_charger_"), family.name
+        assert family.label_names[0] == CHARGER_LABEL
+        assert len(set(family.label_names)) == len(family.label_names)
+        for label in family.label_names:
+            assert LABEL.fullmatch(label), label
+            assert not label.startswith("__"), label
+            assert label not in RESERVED_LABELS, (family.name, label)
+
+
+@pytest.mark.parametrize("family", FAMILIES, ids=lambda f: f.name)
+def test_type_suffixes_and_units(family: object) -> None:
+    """Counters end in _total, info metrics in _info, nothing else does; a declared unit is
+    the name's suffix, and a name ending in a unit declares it."""
+    from exporter.metrics.catalogue import Family
+
+    assert isinstance(family, Family)
+    name = family.name
+    assert name.endswith("_total") == (family.type is MetricType.COUNTER), name
+    assert name.endswith("_info") == (family.type is MetricType.INFO), name
+    for reserved in ("_sum", "_count", "_bucket", "_created"):
+        assert not name.endswith(reserved), name
+    base = family.family_name
+    if family.unit.value:
+        assert base.endswith(f"_{family.unit.value}"), name
+    else:
+        assert not any(base.endswith(f"_{unit}") for unit in UNIT_SUFFIXES), name
+    for forbidden in ("_kwh", "_kw", "_percent", "_milliseconds", "_ms", "_wh"):
+        assert not base.endswith(forbidden), name
+
+
+def test_every_exported_row_has_a_family() -> None:
+    """Each numeric, boolean, info or enum row of the observation table is exported."""
+    exported = {name for family in FAMILIES for name in (family.name,)}
+    for spec in OBSERVATIONS.values():
+        if spec.kind is Kind.NOT_EXPORTED:
+            continue
+        assert spec.metric in exported, spec.obs_id
+        if spec.code_metric:
+            assert spec.code_metric in exported, spec.obs_id
+
+
+def test_service_and_process_metrics_are_listed() -> None:
+    names = metric_names()
+    for name in (
+        "easee_exporter_decode_errors_total",
+        "easee_exporter_token_refreshes_total",
+        "easee_exporter_watchdog_reconnects_total",
+        "easee_exporter_webhook_auth_failures_total",
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "python_info",
+    ):
+        assert name in names
+    assert not any(name.endswith("_created") for name in names)
