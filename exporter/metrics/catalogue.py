@@ -34,7 +34,7 @@ from typing import Protocol
 
 from exporter.easee.derived import DerivedState
 from exporter.easee.enums import CHARGER_COLORS, PRODUCT_CODES
-from exporter.easee.models import Observation, ObservationValue
+from exporter.easee.models import ObservationValue
 from exporter.easee.observations import (
     DERIVED_METRICS,
     OBSERVATIONS,
@@ -47,7 +47,7 @@ from exporter.easee.observations import (
     ObservationSpec,
     Unit,
 )
-from exporter.easee.phases import PHASE_MAPS, PhaseReading, phase_readings
+from exporter.easee.phases import PhaseReading, PhaseReadings
 from exporter.metrics.filter import ExportFilter
 from exporter.state import ChargerView
 
@@ -283,37 +283,30 @@ class _DerivedValue(_Computed):
         return () if number is None else (((), number),)
 
 
-#: What the phase mapping reads: the grid type and every input terminal.
-_PHASE_INPUTS = (
-    ObservationId.DETECTED_POWER_GRID_TYPE,
-    *sorted({t.current_id for ts in PHASE_MAPS.values() for t in ts}),
-    *sorted({t.voltage_id for ts in PHASE_MAPS.values() for t in ts}),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Phases(_Computed):
-    """Per-phase currents or voltages, mapped from the terminals by the grid type."""
+    """Per-phase currents or voltages, mapped from the terminals by the grid type (the store
+    maps them once per change of their inputs, see ``exporter/easee/phases.py``)."""
 
-    read: Callable[[Mapping[int, Observation]], tuple[PhaseReading, ...]]
+    read: Callable[[PhaseReadings], tuple[PhaseReading, ...]]
 
     def key(self, charger: ChargerView) -> object:
-        return tuple(map(charger.observations.get, _PHASE_INPUTS))
+        return charger.phases
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         return [
             ((("phase", reading.phase),), reading.value)
-            for reading in self.read(charger.observations)
+            for reading in self.read(charger.phases)
             if not math.isnan(reading.value)
         ]
 
 
-def _currents(observations: Mapping[int, Observation]) -> tuple[PhaseReading, ...]:
-    return phase_readings(observations).currents
+def _currents(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
+    return phases.currents
 
 
-def _voltages(observations: Mapping[int, Observation]) -> tuple[PhaseReading, ...]:
-    return phase_readings(observations).voltages
+def _voltages(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
+    return phases.voltages
 
 
 class _ChargerInfo(_Computed):
