@@ -17,6 +17,8 @@ The data watchdog catches the silent stream the original plugin's 15-minute hear
 restarted the daemon for: when the stream delivered no observation for
 ``watchdog_silence`` while a snapshot holds readings newer than anything the stream delivered
 for that charger, the stream reconnects in-process (at most once per ``watchdog_silence``).
+When stream data comes back after such a silence, every charger gets one snapshot, so values
+that changed during the gap and not since are not left stale.
 
 Each account runs in its own task, so one account's bad password, IP block or outage never
 stops another's data. ``stop()`` cancels and awaits everything the account started.
@@ -392,12 +394,26 @@ class EaseeAccount:
             return
         now = self._clock()
         charger_id = observation.charger_id
+        last = self._stream_data_at
         self._stream_data_at = now
-        self._fresh_at[charger_id] = now
+        if last is not None and now - last >= self._options.watchdog_silence:
+            self._refresh_all(now - last)
+        else:
+            self._fresh_at[charger_id] = now
         newest = self._stream_newest.get(charger_id)
         if newest is None or observation.timestamp > newest:
             self._stream_newest[charger_id] = observation.timestamp
         self._sink(observation)
+
+    def _refresh_all(self, silent_for: float) -> None:
+        # Data comes back after a long silence (a stall the reconnects did not cure): values
+        # that changed meanwhile and not since would stay stale, so snapshot every charger.
+        self._log.info(
+            "stream data resumed after a long silence; refreshing every charger",
+            silent_for=round(silent_for, 1),
+        )
+        for charger_id in self._chargers:
+            self._fresh_at[charger_id] = -math.inf
 
     def _on_command_response(self, payload: Any) -> None:
         response = self._decoder.command_response(payload)
