@@ -39,6 +39,8 @@ from exporter.statuspage import status_page_handler
 _log = structlog.get_logger(__name__)
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: How often the configuration file's modification time is checked; a stat is cheap.
+CONFIG_POLL_INTERVAL = 5.0
 
 
 @dataclass(slots=True)
@@ -52,6 +54,8 @@ class Service:
     liveness: Liveness
     clock: Callable[[], float]
     fleet: Fleet | None = None
+    log_setup: LogSetup | None = None
+    config_poll_interval: float = CONFIG_POLL_INTERVAL
     #: Set to ask the process to stop; ``exit_code`` says how.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -60,7 +64,13 @@ class Service:
 SERVICE = web.AppKey("service", Service)
 
 
-def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) -> web.Application:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], float] = time.time,
+    log_setup: LogSetup | None = None,
+    config_poll_interval: float | None = None,
+) -> web.Application:
     """The service as an aiohttp application (not yet started)."""
     store = StateStore()
     registry = CollectorRegistry(auto_describe=True)
@@ -81,6 +91,8 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         metrics=metrics,
         liveness=liveness,
         clock=clock,
+        log_setup=log_setup,
+        config_poll_interval=config_poll_interval or CONFIG_POLL_INTERVAL,
     )
     app = web.Application(client_max_size=settings.web.max_body_size)
     app[SERVICE] = service
@@ -88,6 +100,7 @@ def create_app(settings: Settings, *, clock: Callable[[], float] = time.time) ->
         app.cleanup_ctx.append(_demo_cloud)
     app.cleanup_ctx.append(_accounts)
     app.cleanup_ctx.append(_exit_watchdog)
+    app.cleanup_ctx.append(_config_watcher)
     _add_routes(app, service)
     return app
 
@@ -104,6 +117,14 @@ def _add_routes(app: web.Application, service: Service) -> None:
     app.router.add_get("/", status_page_handler(service.store, service.clock))
     app.router.add_get("/metrics", make_aiohttp_handler(service.registry))
     app.router.add_static("/static", STATIC_DIR, append_version=False)
+    app.on_response_prepare.append(_public_static)
+
+
+async def _public_static(request: web.Request, response: web.StreamResponse) -> None:
+    # Grafana's canvas panel fetches the pictures from the browser (CORS applies); they are
+    # public drawings, so any origin may read them.
+    if request.path.startswith("/static/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
 
 
 async def _demo_cloud(app: web.Application) -> AsyncIterator[None]:
@@ -111,7 +132,8 @@ async def _demo_cloud(app: web.Application) -> AsyncIterator[None]:
     from exporter.simulator import SimulatorConfig, run_simulator
 
     service = app[SERVICE]
-    async with run_simulator(SimulatorConfig.single_account(chargers=3)) as sim:
+    config = SimulatorConfig.single_account(chargers=3)
+    async with run_simulator(config, access_log=False) as sim:
         service.settings = service.settings.with_easee_urls(sim.base_url, sim.hub_url)
         _log.info("demo cloud started", api_url=sim.base_url)
         yield
@@ -168,9 +190,44 @@ async def _watch_liveness(service: Service) -> None:
             return
 
 
-async def reload(app: web.Application, setup: LogSetup | None) -> bool:
+async def _config_watcher(app: web.Application) -> AsyncIterator[None]:
+    """Reload when the configuration file changes, as SIGHUP does (Kubernetes updates a
+    mounted ConfigMap in place and sends no signal)."""
+    service = app[SERVICE]
+    task: asyncio.Task[None] | None = None
+    if service.settings.config_file is not None:
+        task = asyncio.create_task(_watch_config(app, service.settings.config_file))
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _file_stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime, stat.st_size
+
+
+async def _watch_config(app: web.Application, path: Path) -> None:
+    service = app[SERVICE]
+    stamp = _file_stamp(path)
+    while True:
+        await asyncio.sleep(service.config_poll_interval)
+        current = _file_stamp(path)
+        if current != stamp and current is not None:
+            stamp = current
+            _log.info("configuration file changed", path=str(path))
+            await reload(app)
+
+
+async def reload(app: web.Application) -> bool:
     """Re-read the configuration and apply it; on error keep the running one. True if applied."""
     service = app[SERVICE]
+    setup = service.log_setup
     current = service.settings
     result = reload_settings(current, os.environ)
     if isinstance(result, ConfigError):
@@ -196,7 +253,7 @@ async def reload(app: web.Application, setup: LogSetup | None) -> bool:
 
 async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
     """Serve until asked to stop; returns the process exit code."""
-    app = create_app(settings)
+    app = create_app(settings, log_setup=setup)
     service = app[SERVICE]
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
@@ -212,7 +269,7 @@ async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
     reloads: set[asyncio.Task[bool]] = set()
 
     def on_hup() -> None:
-        task = asyncio.create_task(reload(app, setup))
+        task = asyncio.create_task(reload(app))
         reloads.add(task)
         task.add_done_callback(reloads.discard)
 

@@ -96,7 +96,7 @@ async def test_reload_changes_credentials_and_chargers(
         f"  - serial: {serials[0]}\n    account: home\n    name: Garage\n"
         f"  - serial: {serials[1]}\n    account: home\n"
     )
-    assert await reload(app, None)
+    assert await reload(app)
     await eventually(lambda: set(service.store.view().chargers) == set(serials[:2]))
     assert service.store.view().chargers[serials[0]].meta.name == "Garage"
 
@@ -104,11 +104,11 @@ async def test_reload_changes_credentials_and_chargers(
         cloud + "accounts:\n  - name: home\n    username: demo\n    password: demo-password\n"
         f"chargers:\n  - serial: {serials[1]}\n    account: home\n"
     )
-    assert await reload(app, None)
+    assert await reload(app)
     await eventually(lambda: set(service.store.view().chargers) == {serials[1]})
 
     config.write_text("accounts: [{name: home, usernme: x}]\n")
-    assert not await reload(app, None)
+    assert not await reload(app)
     assert set(service.store.view().chargers) == {serials[1]}
 
 
@@ -199,3 +199,87 @@ async def test_exit_watchdog_ends_the_process_when_data_stops(
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+async def test_icons_are_readable_from_other_origins(
+    sim: Simulator, aiohttp_client: Callable[..., object]
+) -> None:
+    client: TestClient = await aiohttp_client(create_app(settings_for(sim)))  # type: ignore[operator]
+    answer = await client.get("/static/icons/lock-locked-dark.svg")
+    assert answer.status == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Access-Control-Allow-Origin" not in (await client.get("/healthz")).headers
+
+
+async def test_liveness_fails_on_a_stalled_stream_and_recovers_when_data_flows(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    config = tmp_path / "easee.yaml"
+    config.write_text(
+        f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+        "accounts: [{name: home, username: demo, password: demo-password}]\n"
+        "liveness: {max_data_age: 1}\n"
+    )
+    app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
+    client: TestClient = await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    await eventually(lambda: service.store.view().last_received_at is not None)
+    sim.set_faults(stall="app")
+
+    async def status() -> int:
+        return (await client.get("/healthz")).status
+
+    deadline = time.monotonic() + 15
+    while await status() != 503:
+        assert time.monotonic() < deadline, "liveness never failed"
+        await asyncio.sleep(0.1)
+    sim.clear_faults()
+    sim.set_observation(sim.serials("demo")[0], 150, 42.0)
+    deadline = time.monotonic() + 15
+    while await status() != 200:
+        assert time.monotonic() < deadline, "liveness never recovered"
+        await asyncio.sleep(0.1)
+
+
+async def test_a_changed_configuration_file_is_applied_without_a_signal(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    serials = sim.serials("demo")
+    config = tmp_path / "easee.yaml"
+    head = (
+        f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+        "accounts: [{name: home, username: demo, password: demo-password}]\n"
+    )
+    config.write_text(head)
+    app = create_app(
+        load_settings(CommandLine(config_file=str(config)), {}), config_poll_interval=0.1
+    )
+    await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    await eventually(lambda: set(service.store.view().chargers) == set(serials))
+    config.write_text(head + f"chargers: [{{serial: {serials[2]}, account: home, name: Shed}}]\n")
+    await eventually(lambda: set(service.store.view().chargers) == {serials[2]})
+    assert service.store.view().chargers[serials[2]].meta.name == "Shed"
+
+
+async def test_sighup_reloads_the_configuration(sim: Simulator, tmp_path: Path) -> None:
+    port = free_port()
+    config = tmp_path / "easee.yaml"
+    cloud = f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+    config.write_text(cloud + "accounts: [{name: home, username: demo, password: not-it}]\n")
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "exporter", "--config.file", str(config)),
+        *("--web.listen-address", f"127.0.0.1:{port}"),
+        env=service_env(),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await wait_http(f"http://127.0.0.1:{port}/readyz", 503)
+        # The file watcher would also notice; a signal is what operators send.
+        config.write_text(cloud + "accounts: [{name: home, username: demo, password: demo-password}]\n")
+        process.send_signal(signal.SIGHUP)
+        await wait_http(f"http://127.0.0.1:{port}/readyz", 200)
+    finally:
+        process.terminate()
+        await process.wait()

@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.log import access_logger
 
 from exporter.simulator.admin import AdminApi
 from exporter.simulator.config import SimulatorConfig
@@ -79,14 +80,25 @@ class _TcpListener:
 
 @contextlib.asynccontextmanager
 async def run_simulator(
-    config: SimulatorConfig | None = None, host: str = "127.0.0.1", port: int = 0
+    config: SimulatorConfig | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    access_log: bool = True,
 ) -> AsyncIterator[Simulator]:
     """Serve a simulated cloud on ``host:port`` (0: a free port) for the block's length.
 
     Yields the ``Simulator``, with ``base_url``, ``hub_url`` and ``admin_url`` filled in.
+    ``access_log=False`` keeps its requests out of the log (``--demo``, where the service's
+    own log is what the user reads).
     """
     sim = Simulator(config)
-    runner = web.AppRunner(create_app(sim), handle_signals=False, shutdown_timeout=2.0)
+    runner = web.AppRunner(
+        create_app(sim),
+        handle_signals=False,
+        shutdown_timeout=2.0,
+        access_log=access_logger if access_log else None,
+    )
     await runner.setup()
     listener = _TcpListener(runner, host, port)
     try:
