@@ -277,7 +277,8 @@ async def test_sighup_reloads_the_configuration(sim: Simulator, tmp_path: Path) 
     try:
         await wait_http(f"http://127.0.0.1:{port}/readyz", 503)
         # The file watcher would also notice; a signal is what operators send.
-        config.write_text(cloud + "accounts: [{name: home, username: demo, password: demo-password}]\n")
+        account = "accounts: [{name: home, username: demo, password: demo-password}]\n"
+        config.write_text(cloud + account)
         process.send_signal(signal.SIGHUP)
         await wait_http(f"http://127.0.0.1:{port}/readyz", 200)
     finally:
