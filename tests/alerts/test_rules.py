@@ -16,7 +16,6 @@ from .rule_files import (
     ALERTMANAGER_EXAMPLE,
     ALERTS_DIR,
     GRID_PEAK_EXAMPLE,
-    RECORDING_RULES,
     REFERENCED_METRICS,
     ROOT,
     RULE_FILES,
@@ -236,12 +235,6 @@ def test_promql_names_picks_out_metrics_only() -> None:
 def test_rules_reference_exactly_the_listed_metrics() -> None:
     """REFERENCED_METRICS is the single list of what the rules read; keep it exact."""
     assert referenced_metrics() == set(REFERENCED_METRICS)
-
-
-def test_recorded_names_used_by_rules_are_defined() -> None:
-    used = {name for rule in rules() for name in promql_names(rule.expr) if ":" in name}
-    assert used
-    assert used <= {rule.name for rule in rules(RECORDING_RULES)}
 
 
 # --- Alertmanager example -------------------------------------------------------------------
