@@ -47,9 +47,8 @@ REFERENCED_METRICS = frozenset(
         "up",
     }
 )
-# Not from the exporter's own table: Prometheus writes `up` for every target, and
-# prometheus_client's process collector exports process_start_time_seconds.
-NOT_IN_EXPORTER_REFERENCE = frozenset({"up", "process_start_time_seconds"})
+# Not exposed by the exporter: Prometheus writes `up` for every target it scrapes.
+NOT_IN_EXPORTER_REFERENCE = frozenset({"up"})
 
 
 @dataclass(frozen=True)
@@ -116,6 +115,19 @@ def promql_names(expr: str) -> set[str]:
     text = _COMMENTS.sub("", _STRINGS.sub('""', expr))
     text = _LABEL_LISTS.sub("", _RANGES.sub("", _MATCHERS.sub("", text)))
     return {name for name in _IDENTIFIER.findall(text) if name.lower() not in _KEYWORDS}
+
+
+_SELECTOR = re.compile(r"(?<![\w:.])([A-Za-z_:][\w:]*)\s*\{([^}]*)\}")
+_MATCHER_NAME = re.compile(r"([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)")
+
+
+def promql_selector_labels(expr: str) -> dict[str, set[str]]:
+    """For each metric selected with label matchers, the label names it matches on."""
+    text = _COMMENTS.sub("", _STRINGS.sub('""', expr))
+    labels: dict[str, set[str]] = {}
+    for name, matchers in _SELECTOR.findall(text):
+        labels.setdefault(name, set()).update(_MATCHER_NAME.findall(matchers))
+    return labels
 
 
 def referenced_metrics() -> set[str]:
