@@ -31,14 +31,21 @@ def _error(message: str, status: int = 400) -> web.Response:
     return _json({"error": message}, status=status)
 
 
+class _Body(dict[str, Any]):
+    """A request body whose missing keys are a 400, not a 404."""
+
+    def __missing__(self, key: str) -> Any:
+        raise ValueError(f"missing key {key!r}")
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw.strip():
-        return {}
+        return _Body()
     data = json.loads(raw)
     if not isinstance(data, dict):
         raise ValueError("a JSON object is required")
-    return data
+    return _Body(data)
 
 
 def _guarded(handler: Handler) -> Handler:

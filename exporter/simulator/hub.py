@@ -174,8 +174,12 @@ class Hub:
         if pending is not None and pending.account_id != account_id:
             events.add("ws_403", id=connection_key)
             return web.Response(status=403)
+        # timeout bounds how long a close waits for the client's close frame.
         ws = web.WebSocketResponse(
-            autoping=True, heartbeat=self._config.ws_heartbeat, max_msg_size=4 * 1024 * 1024
+            timeout=2.0,
+            autoping=True,
+            heartbeat=self._config.ws_heartbeat,
+            max_msg_size=4 * 1024 * 1024,
         )
         if not ws.can_prepare(request).ok:
             return web.Response(status=400, text="Connection ID required")

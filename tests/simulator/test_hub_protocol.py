@@ -276,3 +276,13 @@ class TestKeepAlive:
             assert await hub.next(within=1.0) == {"type": 6}
         assert not hub.ws.closed
         assert not sim.hub_events.of("close")
+
+
+async def test_websocket_ping_frames_when_switched_on(http: aiohttp.ClientSession) -> None:
+    """ws_heartbeat makes the hub send WebSocket PING frames (clients must answer them)."""
+    async with run_simulator(fast_config(ws_heartbeat=0.2, client_timeout=3.0)) as sim:
+        token = await _token(http, sim)
+        ws = await http.ws_connect(sim.hub_url, headers=bearer(token), autoping=False)
+        message = await ws.receive(timeout=3)
+        assert message.type is aiohttp.WSMsgType.PING
+        await ws.close()

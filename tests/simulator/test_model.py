@@ -216,3 +216,12 @@ async def test_time_scale_runs_hours_in_seconds() -> None:
         )
         stamp = datetime.fromisoformat(full["arguments"][0]["timestamp"].replace("Z", "+00:00"))
         assert (stamp - START).total_seconds() > 600
+
+
+async def test_admin_api_rejects_a_body_without_its_keys(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    async with http.post(sim.admin_url + "/advance", json={}) as response:
+        assert response.status == 400
+    async with http.post(sim.admin_url + "/advance", json={"seconds": 60}) as response:
+        assert response.status == 200
