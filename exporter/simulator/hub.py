@@ -571,6 +571,13 @@ class Hub:
                     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 transport.abort()
             return
+        # A graceful close flushes what was already queued, as a real server's would.
+        if connection.handshaken and self._sim.faults.stall is None:
+            batch = self._config.max_records_per_frame
+            while connection.pending:
+                chunk = connection.pending[:batch]
+                del connection.pending[:batch]
+                await self._send_now(connection, "".join(chunk))
         if mode == "close_msg":
             await self._send_now(connection, ERROR_CLOSE_RECORD)
         await connection.ws.close()

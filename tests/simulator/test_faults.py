@@ -442,3 +442,14 @@ class TestCommandFaults:
             assert response.status == 202
         await hub.next_matching(lambda r: r.get("target") == "CommandResponse")
         assert time.monotonic() - started < 0.6
+
+
+async def test_a_graceful_drop_flushes_queued_records_first(
+    sim: Simulator, http: aiohttp.ClientSession
+) -> None:
+    hub = await _subscribed(http, sim)
+    sim.set_observation("EH000001", 151, 12.5)
+    await sim.drop_streams("close")
+    record = await hub.next()
+    assert is_update(record, 151)
+    assert _payload(record)["value"] == "12.5"
