@@ -41,15 +41,15 @@ class Piece:
         return self._deflated
 
 
-def plain(pieces: Sequence[Piece]) -> bytes:
-    """The document, uncompressed."""
-    return b"".join(piece.raw for piece in pieces)
+def plain_parts(pieces: Sequence[Piece]) -> list[bytes]:
+    """The document uncompressed, as parts to write one after the other."""
+    return [piece.raw for piece in pieces]
 
 
-def gzip_document(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) -> bytes:
-    """The document as one gzip member (``Content-Encoding: gzip``)."""
+def gzip_parts(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) -> list[bytes]:
+    """The document as one gzip member (``Content-Encoding: gzip``), in parts."""
     if sum(len(piece.raw) for piece in pieces) < whole_below:
-        return gzip.compress(plain(pieces), compresslevel=LEVEL, mtime=0)
+        return [gzip.compress(plain(pieces), compresslevel=LEVEL, mtime=0)]
     crc = 0
     size = 0
     parts = [_HEADER]
@@ -59,4 +59,14 @@ def gzip_document(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) ->
         parts.append(piece.deflated)
     parts.append(_FINAL_EMPTY_BLOCK)
     parts.append(struct.pack("<II", crc, size & 0xFFFFFFFF))
-    return b"".join(parts)
+    return parts
+
+
+def plain(pieces: Sequence[Piece]) -> bytes:
+    """The document, uncompressed."""
+    return b"".join(plain_parts(pieces))
+
+
+def gzip_document(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) -> bytes:
+    """The document as one gzip member."""
+    return b"".join(gzip_parts(pieces, whole_below=whole_below))

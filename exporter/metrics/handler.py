@@ -34,7 +34,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from exporter.metrics.collector import ChargerCollector
-from exporter.metrics.deflate import Piece, gzip_document, plain
+from exporter.metrics.deflate import Piece, gzip_parts, plain_parts
 from exporter.state import StoreView
 
 OPENMETRICS = "application/openmetrics-text"
@@ -63,7 +63,7 @@ class MetricsEndpoint:
         self._disable_compression = disable_compression
         self._lock = asyncio.Lock()
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.Request) -> web.StreamResponse:
         accept = ",".join(request.headers.getall(hdrs.ACCEPT, []))
         encoder, content_type = choose_encoder(accept)
         names = request.query.getall("name[]", None)
@@ -73,13 +73,22 @@ class MetricsEndpoint:
         loop = asyncio.get_running_loop()
         async with self._lock:
             view = self._chargers.snapshot()
-            body = await loop.run_in_executor(
+            parts = await loop.run_in_executor(
                 None, self.render, view, encoder, content_type, names, compress
             )
         headers = {hdrs.CONTENT_TYPE: content_type, hdrs.VARY: "Accept, Accept-Encoding"}
         if compress:
             headers[hdrs.CONTENT_ENCODING] = "gzip"
-        return web.Response(body=body, headers=headers)
+        # Written part by part: the cached pieces go out as they are, without joining a
+        # 13 MB body (1,000 chargers, uncompressed) into one more copy.
+        response = web.StreamResponse(headers=headers)
+        response.content_length = sum(len(part) for part in parts)
+        await response.prepare(request)
+        if request.method != hdrs.METH_HEAD:
+            for part in parts:
+                await response.write(part)
+        await response.write_eof()
+        return response
 
     def render(
         self,
@@ -88,8 +97,8 @@ class MetricsEndpoint:
         content_type: str,
         names: Collection[str] | None,
         compress: bool,
-    ) -> bytes:
-        """The response body (blocking: runs in a worker thread, one call at a time)."""
+    ) -> list[bytes]:
+        """The response body in parts (blocking: runs in a worker thread, one at a time)."""
         wanted = None if names is None else frozenset(names)
         if _escaping(content_type) in _PLAIN_ESCAPINGS:
             pieces = self._chargers.render(
@@ -101,7 +110,7 @@ class MetricsEndpoint:
             pieces.append(Piece(encoder(others)))
         else:
             pieces = [Piece(encoder(_Everything(self._chargers, view, self._registry, wanted)))]
-        return gzip_document(pieces) if compress else plain(pieces)
+        return gzip_parts(pieces) if compress else plain_parts(pieces)
 
 
 def make_metrics_handler(

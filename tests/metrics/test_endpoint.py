@@ -213,6 +213,15 @@ async def test_gzip_when_accepted() -> None:
     assert len(compressed) < len(identity) / 5
 
 
+async def test_head_answers_headers_only() -> None:
+    async with live(3) as scenario, scenario.session.head(scenario.url) as response:
+        body = await response.read()
+        length = int(response.headers["Content-Length"])
+    assert response.status == 200
+    assert body == b""
+    assert length > 1000
+
+
 async def test_name_filter() -> None:
     async with live(3) as scenario:
         text = await scenario.text(
