@@ -28,6 +28,7 @@ from exporter.config.model import (
     Frozen,
     LivenessSettings,
     LoggingSettings,
+    MetricsSettings,
     Name,
     Serial,
     Settings,
@@ -44,7 +45,16 @@ M = TypeVar("M", bound=BaseModel)
 C = TypeVar("C", WebhookToken, WebhookSecret)
 
 # The documented order of the sections, which is also the order problems are reported in.
-_SECTIONS = ("accounts", "chargers", "webhooks", "liveness", "logging", "easee", "web")
+_SECTIONS = (
+    "accounts",
+    "chargers",
+    "webhooks",
+    "liveness",
+    "logging",
+    "easee",
+    "web",
+    "metrics",
+)
 
 
 class _AccountEntry(Frozen):
@@ -176,6 +186,7 @@ class _Loader:
         logging = self.validate(LoggingSettings, data.get("logging") or {}, ("logging",))
         easee = self.validate(EaseeSettings, data.get("easee") or {}, ("easee",))
         web = self.validate(WebSettings, data.get("web") or {}, ("web",))
+        metrics = self.validate(MetricsSettings, data.get("metrics") or {}, ("metrics",))
         accounts, invalid_names = self.accounts(data)
         chargers = self.chargers(data, accounts, invalid_names)
         tokens, secrets = self.webhooks(data, demo=command_line.demo)
@@ -222,6 +233,7 @@ class _Loader:
             logging=logging or LoggingSettings(),
             easee=easee or EaseeSettings(),
             web=web or WebSettings(),
+            metrics=metrics or MetricsSettings(),
         )
 
     def accounts(self, data: dict[str, Any]) -> tuple[list[tuple[Loc, Account]], frozenset[str]]:

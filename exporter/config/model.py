@@ -237,6 +237,32 @@ class WebSettings(Frozen):
         return split_listen_address(self.listen_address)[1]
 
 
+def _metric_entries(value: tuple[str, ...]) -> tuple[str, ...]:
+    # Imported here: the catalogue is only needed when the file has a metrics section.
+    from exporter.metrics.catalogue import all_entries
+    from exporter.metrics.filter import ExportFilter
+
+    chosen = ExportFilter(include=value)  # raises on an entry that is neither group nor glob
+    unmatched = chosen.unmatched((e.family.name, e.family.groups) for e in all_entries())
+    if unmatched:
+        raise ValueError(f"matches no charger metric: {', '.join(unmatched)}")
+    return value
+
+
+class MetricsSettings(Frozen):
+    """``metrics``: which charger metrics ``/metrics`` exports (see the README's reference).
+
+    ``include`` / ``exclude``: group names (``temperature``, ``diagnostics``...) or globs on
+    metric names; empty ``include`` = everything. ``stale_after``: seconds after which a
+    silent charger's measurement gauges (power, currents, voltages, signal, temperatures)
+    are left out; off by default.
+    """
+
+    include: Annotated[tuple[str, ...], AfterValidator(_metric_entries)] = ()
+    exclude: Annotated[tuple[str, ...], AfterValidator(_metric_entries)] = ()
+    stale_after: Seconds | None = None
+
+
 class Account(Frozen):
     """An Easee account. ``name`` is its stable identifier (labels, logs, reloads).
 
@@ -378,6 +404,7 @@ class Settings(Frozen):
     logging: LoggingSettings = LoggingSettings()
     easee: EaseeSettings = EaseeSettings()
     web: WebSettings = WebSettings()
+    metrics: MetricsSettings = MetricsSettings()
     # ``--demo``: one account (demo/demo) against the in-process simulator, and a generated
     # webhook token named "demo".
     demo: bool = False
