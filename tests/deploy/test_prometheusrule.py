@@ -139,3 +139,43 @@ class TestGenerator:
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert "SUCCESS: 2 rules found" in result.stdout
+
+
+class TestCommittedPrometheusRule:
+    """deploy/kubernetes/base/prometheusrule.yaml against the rule files in alerts/."""
+
+    MANIFEST = REPO_ROOT / "deploy" / "kubernetes" / "base" / "prometheusrule.yaml"
+
+    def test_is_what_the_generator_builds_from_alerts(self) -> None:
+        result = _build("--check")
+        assert result.returncode == 0, result.stderr
+
+    def test_holds_every_group_of_the_loaded_rule_files(self) -> None:
+        """The same groups, with the same values, as Prometheus loads in compose."""
+        manifest = yaml.safe_load(self.MANIFEST.read_text())
+        files = sorted(
+            path
+            for path in (REPO_ROOT / "alerts").glob("*.yml")
+            if not path.name.endswith(".example.yml")
+        )
+        assert files
+        expected = [group for path in files for group in yaml.safe_load(path.read_text())["groups"]]
+        assert manifest["spec"]["groups"] == expected
+
+    def test_embedded_groups_pass_promtool(
+        self, tmp_path: Path, binary: Callable[[str], str]
+    ) -> None:
+        groups = yaml.safe_load(self.MANIFEST.read_text())["spec"]["groups"]
+        extracted = tmp_path / "extracted.yml"
+        extracted.write_text(yaml.safe_dump({"groups": groups}))
+        result = subprocess.run(
+            [binary("promtool"), "check", "rules", str(extracted)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        rules = sum(len(group["rules"]) for group in groups)
+        assert f"SUCCESS: {rules} rules found" in result.stdout
+        _validator().validate(yaml.safe_load(self.MANIFEST.read_text()))
