@@ -1,13 +1,14 @@
-"""The Kubernetes manifests under deploy/kubernetes/base/, validated offline.
+"""The Kubernetes manifests under deploy/kubernetes/ (base/, and the sharding example that
+builds on it), validated offline.
 
 Core kinds go through ``kubernetes-validate --strict`` (the API server's OpenAPI schemas,
 unknown fields rejected). It has no schema for the prometheus-operator kinds, so the
 ServiceMonitor and the PrometheusRule are validated against strict subset schemas in
 ``schemas/`` whose metadata and label selectors refer to the same Kubernetes definitions.
-kustomize (built into kubectl) renders the kustomization, and what it renders is
+kustomize (built into kubectl) renders both kustomizations, and what it renders is
 validated the same way. Then the manifests are checked against each other and against the
 service's contract: ports, probe paths and timings, selectors, the non-root user of the
-image.
+image; and the shards against each other: disjoint selectors, one copy of the rules.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import yaml
 from tests.deploy.support import REPO_ROOT, parse_dockerfile
 
 K8S_DIR = REPO_ROOT / "deploy" / "kubernetes" / "base"
+SHARDING_DIR = REPO_ROOT / "deploy" / "kubernetes" / "sharding"
 SCHEMAS = Path(__file__).parent / "schemas"
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 CONTRACT_PORT = 34739
@@ -340,7 +342,7 @@ class TestProbesAndSecurity:
 
 
 class TestKustomize:
-    @pytest.mark.parametrize("directory", [K8S_DIR], ids=["base"])
+    @pytest.mark.parametrize("directory", [K8S_DIR, SHARDING_DIR], ids=["base", "sharding"])
     def test_renders_valid_manifests(
         self, directory: Path, binary: Callable[[str], str], tmp_path: Path
     ) -> None:
@@ -356,3 +358,101 @@ class TestKustomize:
             if doc["kind"] == "Deployment":
                 (container,) = doc["spec"]["template"]["spec"]["containers"]
                 assert container["image"] == f"{image['newName']}:{image['newTag']}"
+
+
+@pytest.fixture(scope="module")
+def shards(
+    binary: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+) -> list[dict[str, Any]]:
+    """The sharding example, rendered."""
+    return _kustomize(binary, SHARDING_DIR, tmp_path_factory.mktemp("shards") / "shards.yaml")
+
+
+def _of_kind(resources: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [doc for doc in resources if doc["kind"] == kind]
+
+
+class TestSharding:
+    def test_every_shard_directory_is_deployed(self, shards: list[dict[str, Any]]) -> None:
+        kustomization = yaml.safe_load((SHARDING_DIR / "kustomization.yaml").read_text())
+        directories = sorted(path.name for path in SHARDING_DIR.glob("shard-*"))
+        assert sorted(kustomization["resources"]) == directories
+        assert len(_of_kind(shards, "Deployment")) == len(directories)
+
+    def test_each_service_selects_the_pods_of_its_own_shard_only(
+        self, shards: list[dict[str, Any]]
+    ) -> None:
+        deployments = _of_kind(shards, "Deployment")
+        for service in _of_kind(shards, "Service"):
+            selected = [
+                deployment["metadata"]["name"]
+                for deployment in deployments
+                if _selects(
+                    service["spec"]["selector"],
+                    deployment["spec"]["template"]["metadata"]["labels"],
+                )
+            ]
+            assert selected == [service["metadata"]["name"]]
+
+    def test_each_service_monitor_scrapes_its_own_service_only(
+        self, shards: list[dict[str, Any]]
+    ) -> None:
+        """Otherwise every shard would be scraped once per shard (duplicate series)."""
+        services = _of_kind(shards, "Service")
+        monitors = _of_kind(shards, "ServiceMonitor")
+        assert len(monitors) == len(services)
+        for monitor in monitors:
+            selected = [
+                service["metadata"]["name"]
+                for service in services
+                if _selects(
+                    monitor["spec"]["selector"]["matchLabels"], service["metadata"]["labels"]
+                )
+            ]
+            assert selected == [monitor["metadata"]["name"]]
+
+    def test_rules_are_deployed_once(self, shards: list[dict[str, Any]]) -> None:
+        """Two copies of the rules would fire every alert twice."""
+        (rule,) = _of_kind(shards, "PrometheusRule")
+        assert rule["spec"]["groups"]
+
+    def test_each_deployment_mounts_its_own_configuration(
+        self, shards: list[dict[str, Any]]
+    ) -> None:
+        names = {(doc["kind"], doc["metadata"]["name"]) for doc in shards}
+        for deployment in _of_kind(shards, "Deployment"):
+            own = deployment["metadata"]["name"]
+            volumes = deployment["spec"]["template"]["spec"]["volumes"]
+            references = {
+                ("ConfigMap", v["configMap"]["name"])
+                if "configMap" in v
+                else ("Secret", v["secret"]["secretName"])
+                for v in volumes
+            }
+            assert references == {("ConfigMap", own), ("Secret", own)}
+            assert references <= names
+
+    def test_no_charger_is_exported_by_two_shards(self, shards: list[dict[str, Any]]) -> None:
+        """A charger in two shards would count twice in every sum over the fleet."""
+        seen: dict[str, str] = {}
+        for configmap in _of_kind(shards, "ConfigMap"):
+            config = yaml.safe_load(configmap["data"]["config.yaml"])
+            assert config["chargers"], configmap["metadata"]["name"]
+            for charger in config["chargers"]:
+                serial = str(charger["serial"])
+                assert serial not in seen, f"{serial} is in {seen.get(serial)} too"
+                seen[serial] = configmap["metadata"]["name"]
+
+    def test_each_shard_configuration_passes_check_config(
+        self, shards: list[dict[str, Any]], tmp_path: Path
+    ) -> None:
+        """Each shard's config.yaml, with its own Secret's files, is accepted by the service
+        and lists the chargers it exports (no discovery of the whole account)."""
+        secrets = {doc["metadata"]["name"]: doc for doc in _of_kind(shards, "Secret")}
+        for configmap in _of_kind(shards, "ConfigMap"):
+            name = configmap["metadata"]["name"]
+            result = _check_config(configmap, secrets[name], tmp_path / name)
+            assert result.returncode == 0, result.stdout + result.stderr
+            listed = len(yaml.safe_load(configmap["data"]["config.yaml"])["chargers"])
+            assert f"{listed} charger(s) listed" in result.stdout
+            assert "discovering" not in result.stdout
