@@ -7,11 +7,20 @@ snapshot loop. Every observation, from the stream or a snapshot, goes to the one
 ``sink``; the store behind it keeps the newest per id, so replays and snapshots never move a
 reading backwards.
 
-Snapshots (``GET /state/{id}/observations``) fill gaps only: a charger gets one when it has
-delivered nothing for ``snapshot_interval`` (5 minutes; 60 seconds while the stream is down).
-With a healthy stream and talkative chargers that is no REST call at all; an idle charger,
-whose heartbeat comes every ~15 minutes, gets a few an hour, which keeps liveness from
-flapping. The budget paces them when many chargers are due at once.
+Snapshots (``GET /state/{id}/observations``) fill gaps only, each charger at most once per
+interval:
+
+- while the stream is down, every charger every ``snapshot_interval_stream_down`` (60 s, as
+  Home Assistant polls then);
+- while the account's whole stream has delivered nothing for ``snapshot_interval`` (5 min),
+  every charger every ``snapshot_interval``: the account's data stays fresh for liveness (an
+  idle charger's heartbeat comes only every ~15 minutes) and the data watchdog gets its
+  evidence;
+- a charger that alone has been silent for ``charger_snapshot_after`` (1 h) on a healthy
+  stream: a lost subscription costs at most one call per charger per hour.
+
+So a healthy stream costs no REST call at all (the issue's ceiling is one per charger per
+hour). The budget paces snapshots when many chargers are due at once.
 
 The data watchdog catches the silent stream the original plugin's 15-minute heartbeat
 restarted the daemon for: when the stream delivered no observation for
@@ -175,9 +184,11 @@ class EaseeAccount:
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
         self._problem = "not started"
-        # Per charger: when it last delivered anything (stream or snapshot attempt), the
-        # newest charger-side timestamp the stream delivered, and the snapshot's.
-        self._fresh_at: dict[str, float] = {}
+        # Per charger: when the stream last delivered for it, when it was last snapshotted,
+        # the newest charger-side timestamp the stream delivered, and the snapshot's.
+        self._stream_data_for: dict[str, float] = {}
+        self._snapshot_at: dict[str, float] = {}
+        self._refresh_now: set[str] = set()
         self._stream_newest: dict[str, float] = {}
         self._snapshot_newest: dict[str, float] = {}
         self._stream_data_at: float | None = None
@@ -398,8 +409,7 @@ class EaseeAccount:
         self._stream_data_at = now
         if last is not None and now - last >= self._options.watchdog_silence:
             self._refresh_all(now - last)
-        else:
-            self._fresh_at[charger_id] = now
+        self._stream_data_for[charger_id] = now
         newest = self._stream_newest.get(charger_id)
         if newest is None or observation.timestamp > newest:
             self._stream_newest[charger_id] = observation.timestamp
@@ -412,8 +422,7 @@ class EaseeAccount:
             "stream data resumed after a long silence; refreshing every charger",
             silent_for=round(silent_for, 1),
         )
-        for charger_id in self._chargers:
-            self._fresh_at[charger_id] = -math.inf
+        self._refresh_now.update(self._chargers)
 
     def _on_command_response(self, payload: Any) -> None:
         response = self._decoder.command_response(payload)
@@ -423,29 +432,45 @@ class EaseeAccount:
     # ------------------------------------------------------------ snapshots
 
     async def _snapshot_loop(self, stream: EaseeStream) -> None:
-        options = self._options
-        # A fixed per-charger phase spreads snapshots of chargers that fell silent together.
-        phase = {c: self._rng.uniform(0.0, 0.2) for c in self._chargers}
-        start = self._clock()
-        nap = min(1.0, options.snapshot_interval_stream_down / 4)
+        # A fixed per-charger phase spreads snapshots of chargers that fell due together.
+        phase = {c: 1.0 + self._rng.uniform(0.0, 0.2) for c in self._chargers}
+        nap = min(1.0, self._options.snapshot_interval_stream_down / 4)
         while True:
-            connected = stream.status.connected
-            interval = (
-                options.snapshot_interval if connected else options.snapshot_interval_stream_down
-            )
             now = self._clock()
-            due: str | None = None
-            next_due = math.inf
-            for charger_id in self._chargers:
-                at = self._fresh_at.get(charger_id, start) + interval * (1 + phase[charger_id])
-                if at < next_due:
-                    due, next_due = charger_id, at
-            if due is None or next_due > now:
-                await asyncio.sleep(min(max(next_due - now, 0.0), nap))
+            due, at = self._next_snapshot(stream, phase)
+            if due is None or at > now:
+                await asyncio.sleep(min(max(at - now, 0.0), nap))
                 continue
-            self._fresh_at[due] = now
+            self._refresh_now.discard(due)
+            self._snapshot_at[due] = now
             await self._snapshot(due)
             self._check_data_watchdog(stream, due)
+
+    def _next_snapshot(
+        self, stream: EaseeStream, phase: Mapping[str, float]
+    ) -> tuple[str | None, float]:
+        """The charger whose snapshot is due first, and when (the module docstring's rules)."""
+        options = self._options
+        status = stream.status
+        started = self._stream_started_at
+        account_quiet = max(self._stream_data_at or started, status.since)
+        best: str | None = None
+        best_at = math.inf
+        for charger_id, spread in phase.items():
+            if charger_id in self._refresh_now:
+                return charger_id, -math.inf
+            snapped = self._snapshot_at.get(charger_id, started)
+            heard = self._stream_data_for.get(charger_id, started)
+            if status.connected:
+                at = min(
+                    max(account_quiet, snapped) + options.snapshot_interval * spread,
+                    max(heard, snapped) + options.charger_snapshot_after * spread,
+                )
+            else:
+                at = max(heard, snapped) + options.snapshot_interval_stream_down * spread
+            if at < best_at:
+                best, best_at = charger_id, at
+        return best, best_at
 
     async def _snapshot(self, charger_id: str) -> None:
         log = self._log.bind(charger_id=charger_id)

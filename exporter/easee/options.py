@@ -37,11 +37,15 @@ class AccountOptions:
     #: repeated failures may lock the account.
     auth_failure_backoff: float = 1800.0
 
-    #: A charger that delivered nothing for this long gets a REST snapshot (5 minutes keeps
-    #: the idle 15-minute heartbeat from flapping liveness).
+    #: While the account's stream has delivered nothing for this long, each charger gets a
+    #: REST snapshot this often (an idle charger's heartbeat comes only every ~15 minutes;
+    #: 5 minutes keeps the 15-minute liveness from flapping).
     snapshot_interval: float = 300.0
-    #: The same while the account's stream is down (HA polls once a minute then).
+    #: Each charger's snapshot interval while the stream is down (HA polls once a minute).
     snapshot_interval_stream_down: float = 60.0
+    #: A charger silent this long on a healthy stream gets a snapshot anyway (idle chargers
+    #: heartbeat every ~15 minutes): at most one call per charger per hour.
+    charger_snapshot_after: float = 3600.0
     #: Observation ids asked for by a snapshot; empty means the decoder's whole table.
     snapshot_ids: tuple[int, ...] = field(default_factory=tuple)
 

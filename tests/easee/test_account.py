@@ -324,3 +324,25 @@ async def test_stop_leaves_no_task_behind(session: aiohttp.ClientSession) -> Non
         await account.stop()
         assert all(t.done() for t in ours)
         await account.stop()
+
+
+async def test_a_healthy_stream_costs_no_snapshot_but_a_silent_charger_gets_them(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    # 1200 times real time: telemetry every 0.025 s, heartbeats every 0.7-0.8 s.
+    async with run_simulator(sim_config(time_scale=1200.0)) as cloud:
+        account = account_for(
+            cloud, session, probe, events, snapshot_interval=0.5, charger_snapshot_after=1.2
+        )
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            cloud.set_online(IDLE, False)  # from now on it sends nothing
+            cloud.requests.reset()
+            await asyncio.sleep(2.6)
+            assert cloud.requests.count(path=f"/state/{CHARGING}/observations") == 0
+            assert cloud.requests.count(path=f"/state/{CONNECTED}/observations") == 0
+            assert 1 <= cloud.requests.count(path=f"/state/{IDLE}/observations") <= 3
+            assert len(cloud.requests.entries) == cloud.requests.count(
+                route="/state/{id}/observations"
+            )
