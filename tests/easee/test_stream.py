@@ -146,6 +146,8 @@ async def test_survives_more_than_ten_drops_resubscribing_without_stale_ids(
 ) -> None:
     async with run_simulator(sim_config()) as cloud, streaming(session, cloud) as h:
         await wait_until(lambda: h.connected)
+        # Drop only once the hub has seen every subscription of the current session.
+        await wait_until(lambda: len(h.subscriptions()) == len(SERIALS))
         for drop in range(1, 13):
             await cloud.drop_streams(mode)  # type: ignore[arg-type]
             await wait_until(
