@@ -36,7 +36,6 @@ stops another's data. ``stop()`` cancels and awaits everything the account start
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 import random
 import time
@@ -65,6 +64,7 @@ from exporter.easee.models import ChargerSummary, CommandAccepted, CommandRespon
 from exporter.easee.observations import OBSERVATIONS
 from exporter.easee.options import AccountOptions
 from exporter.easee.stream import EaseeStream, StreamStatus
+from exporter.easee.tasks import cancel_and_wait
 
 _log = structlog.get_logger(__name__)
 
@@ -247,9 +247,7 @@ class EaseeAccount:
         """Stop everything the account started and wait for it; safe to call twice."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         self._problem = "stopped"
 
     async def reconfigure(self, config: AccountConfig) -> None:

@@ -102,7 +102,8 @@ class CommandDispatcher:
             assert pending is not None
         pending.expires_at = max(pending.expires_at, self._clock() + within)
         try:
-            return await asyncio.wait_for(asyncio.shield(pending.future), within)
+            async with asyncio.timeout(within):
+                return await asyncio.shield(pending.future)
         except TimeoutError:
             raise CommandTimeout(accepted.charger_id, accepted.command_id, within) from None
         finally:

@@ -55,6 +55,7 @@ from exporter.easee.errors import (
 )
 from exporter.easee.events import ClientEvents
 from exporter.easee.options import AccountOptions
+from exporter.easee.tasks import cancel_and_wait
 
 _log = structlog.get_logger(__name__)
 
@@ -172,6 +173,7 @@ class EaseeStream:
             clock=clock,
         )
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
         self._reconnect_request: asyncio.Event | None = None
         self._reconnect_reason = ""
         self._status = StreamStatus(False, "not started", clock(), 0, 0)
@@ -196,6 +198,7 @@ class EaseeStream:
         for name in ("pysignalr", "websockets"):
             logging.getLogger(name).setLevel(logging.WARNING)
         self._reconnect_request = asyncio.Event()
+        self._closing = False
         self._task = asyncio.create_task(self._supervise(), name=f"easee-stream-{self._account}")
         return self
 
@@ -206,9 +209,8 @@ class EaseeStream:
         """Stop the stream and wait until its tasks and socket are gone."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            self._closing = True
+            await cancel_and_wait(task)
 
     def reconnect(self, reason: str) -> None:
         """End the current session now; the supervisor starts a new one at once."""
@@ -222,7 +224,7 @@ class EaseeStream:
         stale: str | None = None
         first = True
         try:
-            while True:
+            while not self._closing:
                 delay = self._backoff.delay()
                 if delay > 0:
                     self._log.debug("stream reconnect scheduled", delay=round(delay, 2))
@@ -256,7 +258,8 @@ class EaseeStream:
     async def _sleep_unless_reconnect(self, delay: float) -> None:
         assert self._reconnect_request is not None
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._reconnect_request.wait(), delay)
+            async with asyncio.timeout(delay):
+                await self._reconnect_request.wait()
         self._reconnect_request.clear()
 
     def _fail(self, reason: str, *, wait: float = 0.0) -> None:
@@ -356,12 +359,13 @@ class EaseeStream:
         watchdog: asyncio.Task[None] | None = None
         try:
             try:
-                await asyncio.wait_for(opened.wait(), options.connect_timeout)
+                async with asyncio.timeout(options.connect_timeout):
+                    await opened.wait()
             except TimeoutError:
                 end(_SessionEnded("not open within the connect timeout"))
             if not over.is_set():
                 await self._subscribe(client, end)
-            if not over.is_set():
+            if not over.is_set() and not self._closing:
                 self._set_status(True, "subscribed")
                 self._log.info("stream connected", chargers=len(self._serials))
                 watchdog = asyncio.create_task(self._watch(client, over, end))
@@ -380,11 +384,7 @@ class EaseeStream:
         finally:
             for task in (watchdog, run_task):
                 if task is not None:
-                    task.cancel()
-            for task in (watchdog, run_task):
-                if task is not None:
-                    with contextlib.suppress(BaseException):
-                        await task
+                    await cancel_and_wait(task)
             self._client = None
         raise ending[0]
 

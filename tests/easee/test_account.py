@@ -346,3 +346,20 @@ async def test_a_healthy_stream_costs_no_snapshot_but_a_silent_charger_gets_them
             assert len(cloud.requests.entries) == cloud.requests.count(
                 route="/state/{id}/observations"
             )
+
+
+async def test_stopping_at_any_moment_of_start_up_stops_everything(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        for attempt in range(20):
+            before = asyncio.all_tasks()
+            account = account_for(cloud, session, probe, events)
+            await account.start()
+            # From before the login to well after the subscriptions, in 15 ms steps.
+            await asyncio.sleep(attempt * 0.015)
+            await asyncio.wait_for(account.stop(), 5.0)
+            ours = [t for t in asyncio.all_tasks() - before if t.get_name().startswith("easee-")]
+            assert all(t.done() for t in ours), f"attempt {attempt}: {ours}"
+            assert not account.ready
