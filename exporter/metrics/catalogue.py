@@ -136,7 +136,11 @@ def _number(spec: ObservationSpec | None, value: ObservationValue) -> float | No
 # Each emitter gives a charger's samples for its family, and a cheap ``key`` of the inputs
 # those samples depend on: the cached renderer re-renders a family only when the key
 # changed. The store replaces an Observation object when a reading arrives and shares
-# unchanged ones between snapshots, so most keys are compared by identity.
+# unchanged ones between snapshots, so keys are object identities: the object itself for
+# one input, a tuple of ``id()``s for several. A tuple of ints is not tracked by the
+# garbage collector (a tuple of objects would be, ~40,000 of them at 1,000 chargers, and
+# full collections stop the event loop); the ids are sound because the renderer keeps the
+# previous snapshot, and so every object an old key names, alive while it compares.
 
 
 class Emitter(Protocol):
@@ -171,10 +175,10 @@ class _Readings:
         observations = charger.observations
         if self.derived_id is not None:
             derived = _derived_row(self.derived_id, charger.derived)
-            return tuple(map(observations.get, self.ids)), derived
+            return tuple(map(id, map(observations.get, self.ids))), derived
         if len(self.ids) == 1:
             return observations.get(self.ids[0])
-        return tuple(map(observations.get, self.ids))
+        return tuple(map(id, map(observations.get, self.ids)))
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -215,7 +219,7 @@ class _InfoReadings(_Computed):
     ids: tuple[int, ...]
 
     def key(self, charger: ChargerView) -> object:
-        return tuple(map(charger.observations.get, self.ids))
+        return tuple(map(id, map(charger.observations.get, self.ids)))
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -313,7 +317,7 @@ class _ChargerInfo(_Computed):
     """``easee_charger_info``: metadata and the firmware release."""
 
     def key(self, charger: ChargerView) -> object:
-        return charger.meta, charger.observations.get(_FIRMWARE_ID)
+        return id(charger.meta), id(charger.observations.get(_FIRMWARE_ID))
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         meta = charger.meta
@@ -339,7 +343,7 @@ class _UnknownReadings(_Computed):
 
     def key(self, charger: ChargerView) -> object:
         observations = charger.observations
-        return tuple(observations[i] for i in sorted(observations.keys() - _KNOWN_IDS))
+        return tuple(id(observations[i]) for i in sorted(observations.keys() - _KNOWN_IDS))
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations

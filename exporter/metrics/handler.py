@@ -24,6 +24,7 @@ valid names, go through prometheus_client's encoders over the same families, in 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Collection, Iterator
 
 from aiohttp import hdrs, web
@@ -61,7 +62,11 @@ class MetricsEndpoint:
         self._registry = registry
         self._chargers = chargers
         self._disable_compression = disable_compression
+        # One render at a time, as the renderer's caches require. The asyncio lock keeps
+        # waiting scrapes off the executor; the thread lock holds even when a scrape is
+        # cancelled while its thread still renders (the asyncio lock is released then).
         self._lock = asyncio.Lock()
+        self._render_lock = threading.Lock()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         accept = ",".join(request.headers.getall(hdrs.ACCEPT, []))
@@ -98,7 +103,18 @@ class MetricsEndpoint:
         names: Collection[str] | None,
         compress: bool,
     ) -> list[bytes]:
-        """The response body in parts (blocking: runs in a worker thread, one at a time)."""
+        """The response body in parts (blocking: runs in a worker thread)."""
+        with self._render_lock:
+            return self._render(view, encoder, content_type, names, compress)
+
+    def _render(
+        self,
+        view: StoreView,
+        encoder: Encoder,
+        content_type: str,
+        names: Collection[str] | None,
+        compress: bool,
+    ) -> list[bytes]:
         wanted = None if names is None else frozenset(names)
         if _escaping(content_type) in _PLAIN_ESCAPINGS:
             pieces = self._chargers.render(

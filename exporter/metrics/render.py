@@ -71,6 +71,7 @@ def is_stale(charger: ChargerView, now: float, stale_after: float | None) -> boo
 class _Rendered:
     """One charger's lines: a fragment and the key it came from, per catalogue entry."""
 
+    #: the snapshot rendered last; holding it keeps alive every object the keys name by id
     snapshot: ChargerView
     stale: bool
     keys: list[object]

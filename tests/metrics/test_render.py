@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import math
+import threading
 import zlib
 from dataclasses import replace
 
@@ -265,3 +266,39 @@ def test_meta_change_rerenders_the_info_line(
     store.upsert_charger(replace(meta, name="Renamed"))
     assert b'name="Renamed"' in rendered(collector, openmetrics=False)
     assert_same(collector)
+
+
+def test_renders_from_several_threads_are_serialised(collector: ChargerCollector) -> None:
+    """Two renders never overlap, even when the scrape that started one was cancelled (its
+    thread keeps rendering): a collector on the registry meets a two-party barrier, which
+    only a second, overlapping render could pass."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prometheus_client.exposition import choose_encoder
+    from prometheus_client.metrics_core import Metric
+
+    from exporter.metrics import MetricsEndpoint
+
+    barrier = threading.Barrier(2, timeout=0.5)
+    met: list[bool] = []
+
+    class Meeting:
+        def collect(self) -> list[Metric]:
+            try:
+                barrier.wait()
+                met.append(True)
+            except threading.BrokenBarrierError:
+                met.append(False)
+            return []
+
+    registry = CollectorRegistry()
+    registry.register(Meeting())
+    endpoint = MetricsEndpoint(registry, collector)
+    encoder, content_type = choose_encoder("")
+    view = collector.snapshot()
+    with ThreadPoolExecutor(2) as pool:
+        results = list(
+            pool.map(lambda _: endpoint.render(view, encoder, content_type, None, False), [1, 2])
+        )
+    assert True not in met
+    assert b"".join(results[0]) == b"".join(results[1]) == expected(collector, openmetrics=False)
