@@ -1,0 +1,280 @@
+"""The status page in headless Chromium, against the service and the simulated cloud.
+
+The browser loads ``GET /`` from the service on 127.0.0.1, which reads chargers that the
+simulated cloud put into known states; the tests look at what a person would see: the
+cards, the pictures in a screenshot, the buttons and what they say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from PIL import Image, ImageChops, ImageStat
+
+from exporter.app import STATIC_DIR
+from exporter.easee.situations import LOCK_PICTURES, situation
+from tests.statuspage.browser import Browser, Page
+from tests.statuspage.conftest import (
+    HOSTILE_NAME,
+    PICTURE_COUNT,
+    TOKEN,
+    Running,
+    eventually,
+)
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+OFFLINE = "offline"
+#: Per picture charger (EH000001..): the op mode it is put in (or offline) and its lock state.
+#: Together they cover the eight state pictures and, twice, the four lock pictures.
+PICTURE_STATES: tuple[tuple[int | str, int], ...] = (
+    (OFFLINE, 0),
+    (1, 1),
+    (2, 2),
+    (3, 3),
+    (4, 0),
+    (5, 1),
+    (6, 2),
+    (7, 3),
+)
+STATE_KEYS = {
+    "offline",
+    "disconnected",
+    "waiting",
+    "charging",
+    "completed",
+    "error",
+    "ready",
+    "awaiting-authorization",
+}
+LOCK_KEYS = {key for key, _ in LOCK_PICTURES.values()}
+ICON_DIR = STATIC_DIR / "icons"
+OP_MODE = 109
+CABLE_LOCKED = 103
+PERMANENTLY_LOCKED = 30
+
+
+def picture_serial(index: int) -> str:
+    return f"EH{index + 1:06d}"
+
+
+def expected_pictures() -> dict[str, tuple[str, str]]:
+    """serial -> (state picture key, lock picture key)."""
+    expected = {}
+    for index, (mode, lock) in enumerate(PICTURE_STATES):
+        state = situation(None if mode == OFFLINE else int(mode), online=mode != OFFLINE)
+        expected[picture_serial(index)] = (state.key, LOCK_PICTURES[lock][0])
+    return expected
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def pictured(running: Running) -> Running:
+    """The picture chargers put into their states, once the service has seen them."""
+    assert len(PICTURE_STATES) == PICTURE_COUNT
+    sim = running.sim
+    for index, (mode, lock) in enumerate(PICTURE_STATES):
+        serial = picture_serial(index)
+        sim.set_observation(serial, CABLE_LOCKED, bool(lock & 1))
+        sim.set_observation(serial, PERMANENTLY_LOCKED, bool(lock & 2))
+        if mode == OFFLINE:
+            sim.set_online(serial, False)
+        else:
+            sim.set_observation(serial, OP_MODE, mode)
+
+    def seen() -> bool:
+        chargers = running.service.store.view().chargers
+        for serial, (state_key, lock_key) in expected_pictures().items():
+            derived = chargers[serial].derived
+            if situation(derived.op_mode, online=derived.online).key != state_key:
+                return False
+            if LOCK_PICTURES[derived.cable_lock_state or 0][0] != lock_key:
+                return False
+        return True
+
+    await eventually(seen)
+    return running
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def page(browser: Browser) -> AsyncIterator[Page]:
+    """A fresh tab (fresh sessionStorage); it must end with no script error or CSP report."""
+    opened = await browser.new_page()
+    await opened.set_viewport(1280, 1600)
+    try:
+        yield opened
+        assert opened.problems == []
+    finally:
+        await opened.close()
+
+
+async def load(page: Page, url: str) -> None:
+    await page.goto(url + "/")
+    await page.wait_for("document.body.dataset.ready === 'true'")
+    await page.wait_for("[...document.images].every(i => i.complete)")
+
+
+async def test_the_page_lists_every_charger_of_the_account(page: Page, running: Running) -> None:
+    await load(page, running.url)
+    cards = await page.evaluate(
+        """[...document.querySelectorAll('article.charger')].map(c => ({
+            id: c.dataset.charger,
+            name: c.querySelector('h2').textContent,
+            alts: [...c.querySelectorAll('img')].map(i => i.alt),
+            buttons: [...c.querySelectorAll('button')].map(b => b.getAttribute('aria-label')),
+        }))"""
+    )
+    assert sorted(c["id"] for c in cards) == sorted(running.sim.serials("demo"))
+    assert await page.evaluate("document.getElementById('summary').textContent") == (
+        f"{len(cards)} chargers."
+    )
+    for card in cards:
+        assert all(alt.startswith(("State: ", "Cable: ")) for alt in card["alts"]), card
+        assert len(card["alts"]) == 2
+        assert len(card["buttons"]) == 2
+        assert all(label.endswith(f" on {card['name']}") for label in card["buttons"]), card
+    garage = next(c for c in cards if c["id"] == "EH000100")
+    assert garage["name"] == "Garage"
+    assert garage["alts"][0] == "State: Charging"
+
+
+async def test_names_from_the_cloud_are_shown_as_text(page: Page, running: Running) -> None:
+    await load(page, running.url)
+    assert await page.evaluate("document.getElementById('name-EH000099').textContent") == (
+        HOSTILE_NAME
+    )
+    assert await page.evaluate("document.getElementById('injected')") is None
+
+
+async def test_the_page_allows_only_its_own_origin(running: Running) -> None:
+    async with aiohttp.ClientSession() as session, session.get(running.url + "/") as answer:
+        policy = answer.headers["Content-Security-Policy"]
+        body = await answer.text()
+    assert "default-src 'self'" in policy
+    assert "<script>" not in body
+    assert "<style>" not in body
+    assert " on" + "click=" not in body
+    assert TOKEN not in body
+
+
+def svg_colours(path: Path) -> set[tuple[int, int, int]]:
+    found = re.findall(r'(?:fill|stroke)="#([0-9a-fA-F]{6})"', path.read_text())
+    return {(int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)) for c in found}
+
+
+def signature_colours(name: str) -> set[tuple[int, int, int]]:
+    """The colours only this picture has among its kind and theme (each state picture's
+    badge colour; the lock pictures share theirs and have none)."""
+    kind, theme = name.split("-", 1)[0], name.removesuffix(".svg").rsplit("-", 1)[1]
+    own = svg_colours(ICON_DIR / name)
+    for other in ICON_DIR.glob(f"{kind}-*-{theme}.svg"):
+        if other.name != name:
+            own -= svg_colours(other)
+    return own
+
+
+def colour_share(crop: Image.Image, colour: tuple[int, int, int]) -> float:
+    """The share of the crop's pixels within a small distance of ``colour``."""
+    data = crop.convert("RGB").tobytes()
+    pixels = [tuple(data[i : i + 3]) for i in range(0, len(data), 3)]
+    near = sum(1 for p in pixels if sum(abs(a - b) for a, b in zip(p, colour, strict=True)) < 24)
+    return near / len(pixels)
+
+
+def blank(crop: Image.Image) -> bool:
+    """Nearly one colour: nothing was drawn there."""
+    return max(ImageStat.Stat(crop).stddev) < 8
+
+
+def distance(a: Image.Image, b: Image.Image) -> float:
+    """Mean per-channel difference of two pictures, compared at 32 x 32 (0-255)."""
+    small_a = a.resize((32, 32), Image.Resampling.BOX)
+    small_b = b.resize((32, 32), Image.Resampling.BOX)
+    return sum(ImageStat.Stat(ImageChops.difference(small_a, small_b)).mean) / 3
+
+
+async def reference(page: Page, url: str, name: str, background: list[int]) -> Image.Image:
+    """The picture file rendered alone by the same browser, at its natural 120 px, on the
+    card's background (the pictures' rounded corners let it through)."""
+    red, green, blue = background
+    await page.send(
+        "Emulation.setDefaultBackgroundColorOverride",
+        color={"r": red, "g": green, "b": blue, "a": 1},
+    )
+    await page.goto(f"{url}/static/icons/{name}")
+    return await page.screenshot({"x": 0, "y": 0, "width": 120, "height": 120})
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+async def test_every_state_and_lock_picture_renders(
+    browser: Browser, pictured: Running, theme: str
+) -> None:
+    page = await browser.new_page()
+    try:
+        await page.set_viewport(1280, 1600, dark=theme == "dark")
+        await load(page, pictured.url)
+        pictures = await page.evaluate(
+            """[...document.querySelectorAll('article.charger img')].map(i => {
+                const r = i.getBoundingClientRect();
+                return {charger: i.closest('article').dataset.charger,
+                        picture: i.dataset.picture, src: i.currentSrc,
+                        natural: [i.naturalWidth, i.naturalHeight],
+                        box: {x: r.x, y: r.y, width: r.width, height: r.height}};
+            })"""
+        )
+        background = await page.evaluate(
+            """getComputedStyle(document.querySelector('article.charger')).backgroundColor
+                .match(/\\d+/g).slice(0, 3).map(Number)"""
+        )
+        height = await page.evaluate("document.documentElement.scrollHeight")
+        assert height <= 1600, "the whole page must fit the screenshot"
+        shot = await page.screenshot()
+        assert page.problems == []
+
+        shown = {(p["charger"], p["picture"]) for p in pictures}
+        for serial, (state_key, lock_key) in expected_pictures().items():
+            assert (serial, f"state-{state_key}") in shown
+            assert (serial, f"lock-{lock_key}") in shown
+        assert {p["picture"] for p in pictures} >= {f"state-{k}" for k in STATE_KEYS} | {
+            f"lock-{k}" for k in LOCK_KEYS
+        }
+
+        names = {p["src"].rsplit("/", 1)[1] for p in pictures}
+        references = {name: await reference(page, pictured.url, name, background) for name in names}
+        for picture in pictures:
+            name = picture["src"].rsplit("/", 1)[1]
+            assert name == f"{picture['picture']}-{theme}.svg", picture
+            assert picture["natural"][0] > 0
+            assert picture["natural"][1] > 0
+            box = picture["box"]
+            assert box["width"] > 0
+            assert box["height"] > 0
+            crop = shot.crop(
+                (
+                    round(box["x"]),
+                    round(box["y"]),
+                    round(box["x"] + box["width"]),
+                    round(box["y"] + box["height"]),
+                )
+            )
+            assert not blank(crop), picture
+            # The right drawing: closer to its own file than to any other of its kind.
+            kind = name.split("-", 1)[0]
+            own = distance(crop, references[name])
+            others = {
+                other: distance(crop, image)
+                for other, image in references.items()
+                if other != name and other.startswith(kind)
+            }
+            assert own < 6, (picture, own)
+            assert all(own * 2 < d for d in others.values()), (picture, own, others)
+            # A state picture's own colour (its badge) is really on the screen.
+            for colour in signature_colours(name):
+                share = colour_share(crop, colour)
+                assert share > 0.02, (picture, colour, share)
+    finally:
+        await page.close()
