@@ -1,0 +1,497 @@
+"""Carrying out one action on one charger: guards, idempotence, single flight, confirmation.
+
+For each request the runner answers with an :class:`Outcome`; the routes turn it into HTTP.
+In order, under a per-charger lock (so that every decision sees the result of the previous
+command to that charger):
+
+1. the charger must belong to a running account (else ``unknown_charger`` / ``not_ready``);
+2. refusals that need no cloud call: an offline charger, pause/resume without a car;
+3. idempotence: already in the asked state -> ``unchanged``, nothing sent;
+4. the permanent cable lock is written to flash: lock/unlock count against a per-charger
+   rate (``lock_rate``), and a refused or failed send gives its slot back;
+5. the command is sent; the cloud's acknowledgement resolves the flight's ``accepted``
+   stage (what ``?wait=false`` answers with);
+6. the charger's ``CommandResponse`` (``wasAccepted: false`` -> ``rejected``), then the new
+   state visible in the store -> ``confirmed``; the whole flight has ``timeout`` seconds.
+
+Single flight: identical requests (same charger and action) that arrive while one is being
+carried out join it and share its outcome, so two concurrent pauses send one command. A
+flight runs in its own task: a caller that goes away does not cancel a command under way.
+Each flight is counted once in ``easee_exporter_commands_total{action,result}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import structlog
+
+from exporter.easee.commands import Command
+from exporter.easee.derived import DerivedState
+from exporter.easee.errors import (
+    AccountNotReady,
+    ChargerDisconnected,
+    CloudUnavailable,
+    CommandTimeout,
+    EaseeError,
+    RateLimited,
+    UnknownCharger,
+)
+from exporter.easee.models import CommandAccepted, CommandResponse
+from exporter.selfmetrics import ServiceMetrics
+from exporter.state import StateStore, UnknownChargerError
+from exporter.webhooks.actions import Action, reached, refusal
+from exporter.webhooks.limits import Rate, SlidingWindow
+
+_log = structlog.get_logger(__name__)
+
+
+class CommandTarget(Protocol):
+    """What the runner needs of an Easee account (``EaseeAccount`` is one)."""
+
+    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+        """Send a command; the cloud's acknowledgement, None when there is nothing to wait for."""
+        ...
+
+    async def wait_for_response(
+        self, accepted: CommandAccepted, within: float | None = None
+    ) -> CommandResponse:
+        """The charger's ``CommandResponse``; raises ``CommandTimeout``."""
+        ...
+
+
+class AccountLookup(Protocol):
+    """Finds the account a charger belongs to (``Fleet`` is one)."""
+
+    def account_for(self, charger_id: str) -> CommandTarget | None:
+        """The running account owning ``charger_id``, None when no account does."""
+        ...
+
+
+class Kind(enum.Enum):
+    """What became of a request: (metric result or None, problem kind or None, transient)."""
+
+    CONFIRMED = ("confirmed", None, False)
+    UNCHANGED = ("unchanged", None, False)
+    ACCEPTED = ("accepted", None, False)
+    NO_VEHICLE = ("conflict", "no-vehicle", False)
+    OFFLINE = ("conflict", "charger-offline", False)
+    LOCK_RATE = ("conflict", "lock-rate", False)
+    BUSY = ("conflict", "charger-busy", True)
+    UNKNOWN_CHARGER = (None, "unknown-charger", False)
+    NOT_READY = ("cloud_unavailable", "not-ready", True)
+    CLOUD_UNAVAILABLE = ("cloud_unavailable", "cloud-unavailable", True)
+    CLOUD_RATE_LIMITED = ("cloud_unavailable", "cloud-rate-limited", True)
+    CLOUD_ERROR = ("error", "cloud-error", False)
+    REJECTED = ("rejected", "rejected", False)
+    TIMEOUT = ("timeout", "timeout", True)
+    INTERNAL = ("error", "internal-error", True)
+
+    def __init__(self, result: str | None, problem: str | None, transient: bool) -> None:
+        #: label of ``easee_exporter_commands_total{result}``; None: not a command at all
+        self.result = result
+        #: problem kind (:mod:`exporter.webhooks.problems`) when it is an error
+        self.problem = problem
+        #: worth retrying later (Alertmanager retries 5xx answers only)
+        self.transient = transient
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of one action on one charger, with what the caller is told."""
+
+    kind: Kind
+    charger_id: str
+    action: Action
+    detail: str
+    retry_after: float | None = None
+    accepted: CommandAccepted | None = None
+    response: CommandResponse | None = None
+    state: DerivedState | None = None
+    #: seconds from the start of the flight to this outcome
+    latency: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """The last state change the service made to a charger, and who asked for it."""
+
+    action: Action
+    #: an Alertmanager alert's key, None for a direct request
+    source: str | None
+
+
+@dataclass(slots=True)
+class _Flight:
+    accepted: asyncio.Future[Outcome]
+    done: asyncio.Future[Outcome]
+    task: asyncio.Task[None] | None = None
+    source: str | None = None
+    joined: int = 0
+
+
+@dataclass(slots=True)
+class _Timing:
+    started: float
+    deadline: float
+    clock: Callable[[], float] = field(repr=False)
+
+    def remaining(self) -> float:
+        return max(self.deadline - self.clock(), 0.0)
+
+    def elapsed(self) -> float:
+        return self.clock() - self.started
+
+
+class CommandRunner:
+    """Runs actions on chargers; see the module docstring for the order of the checks."""
+
+    def __init__(
+        self,
+        *,
+        accounts: AccountLookup,
+        store: StateStore,
+        metrics: ServiceMetrics,
+        timeout: float,
+        lock_rate: Rate,
+        clock: Callable[[], float],
+        cloud_retry_after: float = 30.0,
+    ) -> None:
+        self._accounts = accounts
+        self._store = store
+        self._metrics = metrics
+        self._timeout = timeout
+        self._clock = clock
+        self._cloud_retry_after = cloud_retry_after
+        self._lock_rate = SlidingWindow(lock_rate, clock=clock)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._flights: dict[tuple[str, Action], _Flight] = {}
+        self._changes: dict[str, Change] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def configure(self, *, timeout: float, lock_rate: Rate) -> None:
+        """New limits from a reload; flights under way keep theirs."""
+        self._timeout = timeout
+        self._lock_rate.set_rate(lock_rate)
+
+    def exists(self, charger_id: str) -> bool:
+        """Whether the charger is known to the service (an account or the store has it)."""
+        return self._accounts.account_for(charger_id) is not None or charger_id in self._store
+
+    def state(self, charger_id: str) -> DerivedState | None:
+        """The charger's derived state now, None when the store does not know it."""
+        try:
+            return self._store.charger(charger_id).derived
+        except UnknownChargerError:
+            return None
+
+    def last_change(self, charger_id: str) -> Change | None:
+        """The last change this service confirmed on the charger."""
+        return self._changes.get(charger_id)
+
+    async def run(
+        self, charger_id: str, action: Action, *, wait: bool = True, source: str | None = None
+    ) -> tuple[Outcome, bool]:
+        """Carry out ``action``; the outcome, and whether it was shared with an earlier request.
+
+        With ``wait`` False the answer comes once the cloud accepted the command (an
+        ``accepted`` outcome), or earlier when the flight ended before that.
+        """
+        key = (charger_id, action)
+        flight = self._flights.get(key)
+        shared = flight is not None
+        if flight is None:
+            loop = asyncio.get_running_loop()
+            flight = _Flight(accepted=loop.create_future(), done=loop.create_future())
+            flight.source = source
+            self._flights[key] = flight
+            task = asyncio.create_task(
+                self._fly(flight, charger_id, action), name=f"command-{charger_id}-{action}"
+            )
+            flight.task = task
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            flight.joined += 1
+        stage = flight.done if wait else flight.accepted
+        return await asyncio.shield(stage), shared
+
+    async def close(self) -> None:
+        """Cancel the flights under way (service shutdown) and wait for them."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _fly(self, flight: _Flight, charger_id: str, action: Action) -> None:
+        started = self._clock()
+        timing = _Timing(started, started + self._timeout, self._clock)
+        try:
+            outcome = await self._execute(flight, charger_id, action, timing)
+        except asyncio.CancelledError:
+            outcome = self._outcome(
+                Kind.ACCEPTED if flight.accepted.done() else Kind.NOT_READY,
+                charger_id,
+                action,
+                timing,
+                "the service stopped before the charger confirmed",
+                retry_after=self._cloud_retry_after,
+            )
+            self._finish(flight, charger_id, action, outcome)
+            raise
+        except Exception:
+            _log.exception("command failed", charger_id=charger_id, action=str(action))
+            outcome = self._outcome(
+                Kind.INTERNAL, charger_id, action, timing, "the command failed unexpectedly"
+            )
+        self._finish(flight, charger_id, action, outcome)
+
+    def _finish(self, flight: _Flight, charger_id: str, action: Action, outcome: Outcome) -> None:
+        if self._flights.get((charger_id, action)) is flight:
+            del self._flights[(charger_id, action)]
+        if outcome.kind.result is not None:
+            self._metrics.command(action.value, outcome.kind.result)
+        if outcome.kind is Kind.CONFIRMED:
+            self._changes[charger_id] = Change(action, flight.source)
+        for stage in (flight.accepted, flight.done):
+            if not stage.done():
+                stage.set_result(outcome)
+
+    def _outcome(
+        self,
+        kind: Kind,
+        charger_id: str,
+        action: Action,
+        timing: _Timing,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        accepted: CommandAccepted | None = None,
+        response: CommandResponse | None = None,
+        state: DerivedState | None = None,
+    ) -> Outcome:
+        return Outcome(
+            kind=kind,
+            charger_id=charger_id,
+            action=action,
+            detail=detail,
+            retry_after=retry_after,
+            accepted=accepted,
+            response=response,
+            state=state,
+            latency=timing.elapsed(),
+        )
+
+    async def _execute(
+        self, flight: _Flight, charger_id: str, action: Action, timing: _Timing
+    ) -> Outcome:
+        target = self._accounts.account_for(charger_id)
+        if target is None:
+            if charger_id in self._store:
+                return self._outcome(
+                    Kind.NOT_READY,
+                    charger_id,
+                    action,
+                    timing,
+                    f"the Easee account of charger {charger_id} is not running",
+                    retry_after=self._cloud_retry_after,
+                )
+            return self._outcome(
+                Kind.UNKNOWN_CHARGER,
+                charger_id,
+                action,
+                timing,
+                f"no charger {charger_id} in this service's accounts",
+            )
+        lock = self._locks.setdefault(charger_id, asyncio.Lock())
+        try:
+            async with asyncio.timeout(timing.remaining()):
+                await lock.acquire()
+        except TimeoutError:
+            return self._outcome(
+                Kind.BUSY,
+                charger_id,
+                action,
+                timing,
+                f"another command to {charger_id} is still waiting for its confirmation",
+                retry_after=self._timeout,
+            )
+        try:
+            return await self._under_lock(flight, target, charger_id, action, timing)
+        finally:
+            lock.release()
+
+    async def _under_lock(
+        self,
+        flight: _Flight,
+        target: CommandTarget,
+        charger_id: str,
+        action: Action,
+        timing: _Timing,
+    ) -> Outcome:
+        state = self.state(charger_id)
+        if state is not None:
+            refused = refusal(action, state)
+            if refused == "charger-offline":
+                return self._outcome(
+                    Kind.OFFLINE,
+                    charger_id,
+                    action,
+                    timing,
+                    f"charger {charger_id} is offline: it cannot receive a command now",
+                    state=state,
+                )
+            if refused == "no-vehicle":
+                return self._outcome(
+                    Kind.NO_VEHICLE,
+                    charger_id,
+                    action,
+                    timing,
+                    f"no car is connected to {charger_id}: there is nothing to {action}",
+                    state=state,
+                )
+            if reached(action, state):
+                return self._outcome(
+                    Kind.UNCHANGED,
+                    charger_id,
+                    action,
+                    timing,
+                    f"charger {charger_id} is already {_STATE_WORDS[action]}; nothing was sent",
+                    state=state,
+                )
+        if action.flash_backed:
+            wait = self._lock_rate.acquire(charger_id)
+            if wait is not None:
+                rate = self._lock_rate.rate
+                return self._outcome(
+                    Kind.LOCK_RATE,
+                    charger_id,
+                    action,
+                    timing,
+                    f"the permanent cable lock of {charger_id} may change {rate.calls} times "
+                    f"per {rate.period:g} s (it is written to the charger's flash memory)",
+                    retry_after=wait,
+                    state=state,
+                )
+        try:
+            accepted = await target.send_command(charger_id, action.command)
+        except EaseeError as error:
+            if action.flash_backed:
+                self._lock_rate.refund(charger_id)
+            return self._send_failed(error, charger_id, action, timing, state)
+        flight.accepted.set_result(
+            self._outcome(
+                Kind.ACCEPTED,
+                charger_id,
+                action,
+                timing,
+                f"the Easee cloud accepted {action} for {charger_id}; not yet confirmed",
+                accepted=accepted,
+                state=state,
+            )
+        )
+        return await self._confirm(target, accepted, charger_id, action, timing)
+
+    def _send_failed(
+        self,
+        error: EaseeError,
+        charger_id: str,
+        action: Action,
+        timing: _Timing,
+        state: DerivedState | None,
+    ) -> Outcome:
+        # Each error's message is safe to show (exporter/easee/errors.py): no body, no token.
+        detail = str(error)
+        kind: Kind
+        retry_after: float | None = None
+        if isinstance(error, ChargerDisconnected):
+            kind = Kind.NO_VEHICLE
+            detail = f"Easee says no car is connected to {charger_id} ({error})"
+        elif isinstance(error, RateLimited):
+            kind, retry_after = Kind.CLOUD_RATE_LIMITED, error.retry_after
+        elif isinstance(error, CloudUnavailable):
+            kind, retry_after = Kind.CLOUD_UNAVAILABLE, self._cloud_retry_after
+        elif isinstance(error, AccountNotReady):
+            kind, retry_after = Kind.NOT_READY, self._cloud_retry_after
+        elif isinstance(error, UnknownCharger):
+            kind = Kind.UNKNOWN_CHARGER
+            detail = f"no charger {charger_id} in this service's accounts"
+        else:
+            kind = Kind.CLOUD_ERROR
+        return self._outcome(
+            kind, charger_id, action, timing, detail, retry_after=retry_after, state=state
+        )
+
+    async def _confirm(
+        self,
+        target: CommandTarget,
+        accepted: CommandAccepted | None,
+        charger_id: str,
+        action: Action,
+        timing: _Timing,
+    ) -> Outcome:
+        response: CommandResponse | None = None
+        if accepted is not None:
+            try:
+                response = await target.wait_for_response(accepted, timing.remaining())
+            except CommandTimeout:
+                return self._outcome(
+                    Kind.TIMEOUT,
+                    charger_id,
+                    action,
+                    timing,
+                    f"charger {charger_id} did not confirm {action} within {self._timeout:g} s",
+                    accepted=accepted,
+                )
+            if not response.was_accepted:
+                return self._outcome(
+                    Kind.REJECTED,
+                    charger_id,
+                    action,
+                    timing,
+                    f"charger {charger_id} rejected {action} (result code {response.result_code})",
+                    accepted=accepted,
+                    response=response,
+                    state=self.state(charger_id),
+                )
+        try:
+            view = await self._store.wait_for(
+                charger_id, lambda v: reached(action, v.derived), timing.remaining()
+            )
+        except (TimeoutError, UnknownChargerError):
+            return self._outcome(
+                Kind.TIMEOUT,
+                charger_id,
+                action,
+                timing,
+                f"charger {charger_id} accepted {action} but did not report its new state "
+                f"within {self._timeout:g} s",
+                accepted=accepted,
+                response=response,
+                state=self.state(charger_id),
+            )
+        return self._outcome(
+            Kind.CONFIRMED,
+            charger_id,
+            action,
+            timing,
+            f"charger {charger_id} confirmed {action}",
+            accepted=accepted,
+            response=response,
+            state=view.derived,
+        )
+
+
+_STATE_WORDS = {
+    Action.PAUSE: "paused",
+    Action.RESUME: "not paused",
+    Action.LOCK: "permanently locked",
+    Action.UNLOCK: "not permanently locked",
+}
