@@ -55,11 +55,11 @@ class AlertModel(BaseModel):
     status: Status
     labels: dict[str, str]
     annotations: dict[str, str] = Field(default_factory=dict)
-    # Alertmanager's own (camelCase) field names.
-    startsAt: str | None = None
-    endsAt: str | None = None
-    generatorURL: str | None = None
-    fingerprint: str | None = None
+    # Alertmanager's own (camelCase) field names. Optional, but never null when present.
+    startsAt: str = ""
+    endsAt: str = ""
+    generatorURL: str = ""
+    fingerprint: str = ""
 
 
 class NotificationModel(BaseModel):
@@ -70,13 +70,13 @@ class NotificationModel(BaseModel):
     version: Literal["4"]
     status: Status
     alerts: list[AlertModel] = Field(max_length=MAX_ALERTS)
-    receiver: str | None = None
-    groupLabels: dict[str, str] | None = None
-    commonLabels: dict[str, str] | None = None
-    commonAnnotations: dict[str, str] | None = None
-    externalURL: str | None = None
-    groupKey: str | None = None
-    truncatedAlerts: int | None = Field(default=None, ge=0)
+    receiver: str = ""
+    groupLabels: dict[str, str] = Field(default_factory=dict)
+    commonLabels: dict[str, str] = Field(default_factory=dict)
+    commonAnnotations: dict[str, str] = Field(default_factory=dict)
+    externalURL: str = ""
+    groupKey: str = ""
+    truncatedAlerts: int = Field(default=0, ge=0)
 
 
 def parse_notification(body: bytes) -> NotificationModel:
@@ -119,7 +119,7 @@ class _Plan:
         entry: dict[str, object] = {
             "index": self.index,
             "alertname": labels.get("alertname"),
-            "fingerprint": self.alert.fingerprint,
+            "fingerprint": self.alert.fingerprint or None,
             "status": self.alert.status,
             "charger_id": self.charger_id,
             "action": None if self.action is None else self.action.value,

@@ -192,6 +192,7 @@ async def running_service(
     *,
     webhooks: Webhooks | None = None,
     limits: ControllerLimits = FAST_LIMITS,
+    account_options: Mapping[str, Any] | None = None,
     **sim_settings: Any,
 ) -> AsyncIterator[Harness]:
     """The control API over a live account on the simulated cloud, ready for requests."""
@@ -206,7 +207,7 @@ async def running_service(
         account = EaseeAccount(
             AccountConfig(name="home", credentials=Credentials("demo", "demo")),
             session=session,
-            options=fast_options(sim),
+            options=fast_options(sim, **(account_options or {})),
             events=metrics,
             sink=store.apply,
             on_chargers=accounts.on_chargers,
