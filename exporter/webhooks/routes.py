@@ -198,7 +198,6 @@ class Controller:
             "command",
             route="command",
             credential=principal.name,
-            auth=principal.scheme,
             charger_id=charger_id,
             action=action.value,
             result=outcome.kind.result or "unknown_charger",

@@ -14,6 +14,9 @@ command to that charger):
 6. the charger's ``CommandResponse`` (``wasAccepted: false`` -> ``rejected``), then the new
    state visible in the store -> ``confirmed``; the whole flight has ``timeout`` seconds.
 
+Steps 1-3 need no cloud call: when nothing is under way for the charger they are decided
+at once, in the caller's task, without creating a flight.
+
 Single flight: identical requests (same charger and action) that arrive while one is being
 carried out join it and share its outcome, so two concurrent pauses send one command. A
 flight runs in its own task: a caller that goes away does not cancel a command under way.
@@ -204,8 +207,16 @@ class CommandRunner:
         """
         key = (charger_id, action)
         flight = self._flights.get(key)
-        shared = flight is not None
         if flight is None:
+            lock = self._locks.get(charger_id)
+            if lock is None or not lock.locked():
+                # Nothing under way for this charger, so the store's state is current: what
+                # needs no cloud call is decided here, without a task or a turn of the loop.
+                started = self._clock()
+                early = self._decide(charger_id, action, _Timing(started, started, self._clock))
+                if early is not None:
+                    self._count(action, early)
+                    return early, False
             loop = asyncio.get_running_loop()
             flight = _Flight(accepted=loop.create_future(), done=loop.create_future())
             flight.source = source
@@ -216,8 +227,10 @@ class CommandRunner:
             flight.task = task
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            shared = False
         else:
             flight.joined += 1
+            shared = True
         stage = flight.done if wait else flight.accepted
         return await asyncio.shield(stage), shared
 
@@ -256,13 +269,16 @@ class CommandRunner:
     def _finish(self, flight: _Flight, charger_id: str, action: Action, outcome: Outcome) -> None:
         if self._flights.get((charger_id, action)) is flight:
             del self._flights[(charger_id, action)]
-        if outcome.kind.result is not None:
-            self._metrics.command(action.value, outcome.kind.result)
+        self._count(action, outcome)
         if outcome.kind is Kind.CONFIRMED:
             self._changes[charger_id] = Change(action, flight.source)
         for stage in (flight.accepted, flight.done):
             if not stage.done():
                 stage.set_result(outcome)
+
+    def _count(self, action: Action, outcome: Outcome) -> None:
+        if outcome.kind.result is not None:
+            self._metrics.command(action.value, outcome.kind.result)
 
     def _outcome(
         self,
@@ -294,22 +310,10 @@ class CommandRunner:
     ) -> Outcome:
         target = self._accounts.account_for(charger_id)
         if target is None:
-            if charger_id in self._store:
-                return self._outcome(
-                    Kind.NOT_READY,
-                    charger_id,
-                    action,
-                    timing,
-                    f"the Easee account of charger {charger_id} is not running",
-                    retry_after=self._cloud_retry_after,
-                )
-            return self._outcome(
-                Kind.UNKNOWN_CHARGER,
-                charger_id,
-                action,
-                timing,
-                f"no charger {charger_id} in this service's accounts",
-            )
+            # Decided without a cloud call (no account owns the charger).
+            outcome = self._decide(charger_id, action, timing)
+            assert outcome is not None
+            return outcome
         lock = self._locks.setdefault(charger_id, asyncio.Lock())
         try:
             async with asyncio.timeout(timing.remaining()):
@@ -328,6 +332,58 @@ class CommandRunner:
         finally:
             lock.release()
 
+    def _decide(self, charger_id: str, action: Action, timing: _Timing) -> Outcome | None:
+        """The outcome when no command is needed or possible, else None (send it)."""
+        if self._accounts.account_for(charger_id) is None:
+            if charger_id in self._store:
+                return self._outcome(
+                    Kind.NOT_READY,
+                    charger_id,
+                    action,
+                    timing,
+                    f"the Easee account of charger {charger_id} is not running",
+                    retry_after=self._cloud_retry_after,
+                )
+            return self._outcome(
+                Kind.UNKNOWN_CHARGER,
+                charger_id,
+                action,
+                timing,
+                f"no charger {charger_id} in this service's accounts",
+            )
+        state = self.state(charger_id)
+        if state is None:
+            return None
+        refused = refusal(action, state)
+        if refused == "charger-offline":
+            return self._outcome(
+                Kind.OFFLINE,
+                charger_id,
+                action,
+                timing,
+                f"charger {charger_id} is offline: it cannot receive a command now",
+                state=state,
+            )
+        if refused == "no-vehicle":
+            return self._outcome(
+                Kind.NO_VEHICLE,
+                charger_id,
+                action,
+                timing,
+                f"no car is connected to {charger_id}: there is nothing to {action}",
+                state=state,
+            )
+        if reached(action, state):
+            return self._outcome(
+                Kind.UNCHANGED,
+                charger_id,
+                action,
+                timing,
+                f"charger {charger_id} is already {_STATE_WORDS[action]}; nothing was sent",
+                state=state,
+            )
+        return None
+
     async def _under_lock(
         self,
         flight: _Flight,
@@ -336,36 +392,10 @@ class CommandRunner:
         action: Action,
         timing: _Timing,
     ) -> Outcome:
+        early = self._decide(charger_id, action, timing)
+        if early is not None:
+            return early
         state = self.state(charger_id)
-        if state is not None:
-            refused = refusal(action, state)
-            if refused == "charger-offline":
-                return self._outcome(
-                    Kind.OFFLINE,
-                    charger_id,
-                    action,
-                    timing,
-                    f"charger {charger_id} is offline: it cannot receive a command now",
-                    state=state,
-                )
-            if refused == "no-vehicle":
-                return self._outcome(
-                    Kind.NO_VEHICLE,
-                    charger_id,
-                    action,
-                    timing,
-                    f"no car is connected to {charger_id}: there is nothing to {action}",
-                    state=state,
-                )
-            if reached(action, state):
-                return self._outcome(
-                    Kind.UNCHANGED,
-                    charger_id,
-                    action,
-                    timing,
-                    f"charger {charger_id} is already {_STATE_WORDS[action]}; nothing was sent",
-                    state=state,
-                )
         if action.flash_backed:
             wait = self._lock_rate.acquire(charger_id)
             if wait is not None:
