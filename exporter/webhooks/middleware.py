@@ -120,6 +120,10 @@ class Gate:
             response = await self._guarded(request, handler, route)
         except Problem as problem:
             response = problem.response()
+        except Exception:
+            # A bug still answers in the API's format, and is counted.
+            _log.exception("control API request failed", method=request.method, path=request.path)
+            response = Problem("internal-error", "the request failed unexpectedly").response()
         self._add_cors(request, response)
         if route in COUNTED_ROUTES:
             self._metrics.webhook_request(route, response.status)

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
+
+from exporter.config.model import (
+    Account,
+    EaseeSettings,
+    RateLimit,
+    Settings,
+    Webhooks,
+    WebhookToken,
+    WebSettings,
+)
 from exporter.webhooks import ControllerLimits
 from exporter.webhooks.limits import Rate
 from tests.webhooks.support import (
@@ -12,6 +23,7 @@ from tests.webhooks.support import (
     PAUSER_TOKEN,
     READER_TOKEN,
     command_path,
+    default_webhooks,
     running_service,
 )
 
@@ -118,3 +130,42 @@ async def test_a_reload_applies_new_limits() -> None:
         assert (await h.post(command_path(CHARGING, "lock"))).status == 200
         assert (await h.post(command_path(CHARGING, "unlock"))).status == 429
         assert h.controller.limits.max_body_size == 1024
+
+
+def test_limits_come_from_the_settings() -> None:
+    settings = Settings(
+        accounts=(Account(name="home", username="demo", password=SecretStr("demo")),),
+        webhooks=default_webhooks(),
+        easee=EaseeSettings(command_timeout=12.0),
+        web=WebSettings(
+            max_body_size=4096,
+            lock_rate=RateLimit(calls=2, period=600),
+            auth_failure_rate=RateLimit(calls=5, period=30),
+            cors_origin=GRAFANA + "/",
+        ),
+    )
+    limits = ControllerLimits.from_settings(settings)
+    assert limits.max_body_size == 4096
+    assert limits.command_timeout == 12.0
+    assert limits.lock_rate == Rate(2, 600)
+    assert limits.auth_failure_rate == Rate(5, 30)
+    assert limits.cors_origin == GRAFANA
+    # Replays are remembered for as long as their timestamp could be accepted, and more.
+    assert limits.replay_ttl >= 2 * limits.timestamp_tolerance
+
+
+async def test_a_reload_from_settings_swaps_credentials_and_limits() -> None:
+    async with running_service() as h:
+        settings = Settings(
+            accounts=(Account(name="home", username="demo", password=SecretStr("demo")),),
+            webhooks=Webhooks(
+                tokens=(WebhookToken(name="new", token=SecretStr("n" * 32), actions=["read"]),)
+            ),
+            web=WebSettings(cors_origin=GRAFANA),
+        )
+        h.controller.apply_settings(settings)
+        assert (await h.get("/api/v1/chargers")).status == 401
+        reply = await h.get("/api/v1/chargers", token="n" * 32, headers={"Origin": GRAFANA})
+        assert reply.status == 200
+        assert reply.headers["Access-Control-Allow-Origin"] == GRAFANA
+        assert h.controller.limits.cors_origin == GRAFANA
