@@ -1,10 +1,11 @@
 """A renderer for the charger families that only redoes what changed since the last scrape.
 
 prometheus_client's ``generate_latest`` builds a ``Sample`` per series and formats every one
-of them on every scrape: 3.6 s for 1,000 chargers with full observation sets (~180,000
-series) on the reference machine, far from a 150 ms budget. This renderer writes the same
-bytes (``tests/metrics/test_render.py`` compares them on the same data, in both formats,
-with and without ``name[]``) and caches at three levels:
+of them on every scrape: 1-3 s for 1,000 chargers with full observation sets (182,000
+series) on a 2-core machine (``bench/scrape.py``), far from a 150 ms budget. This renderer
+writes the same bytes (``tests/metrics/test_render.py`` compares them on the same data, in
+both formats, with and without ``name[]``, over any sequence of readings) and caches at
+three levels:
 
 * **charger**: a charger whose snapshot is the very object of the previous scrape (the store
   shares unchanged snapshots between views) is skipped;
