@@ -25,13 +25,14 @@ from pathlib import Path
 import aiohttp
 import structlog
 from aiohttp import web
-from prometheus_client import CollectorRegistry, GCCollector, PlatformCollector, ProcessCollector
+from prometheus_client import CollectorRegistry, disable_created_metrics
 
 from exporter.config import ConfigError, Settings, diff, reload_settings
 from exporter.config.model import split_listen_address
 from exporter.fleet import Fleet
 from exporter.health import Liveness, liveness_handler, readiness_handler
 from exporter.logs import LogSetup, configure_logging
+from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
 from exporter.statuspage import status_page_handler
@@ -53,6 +54,7 @@ class Service:
     metrics: ServiceMetrics
     liveness: Liveness
     clock: Callable[[], float]
+    metrics_endpoint: MetricsEndpoint
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
     config_poll_interval: float = CONFIG_POLL_INTERVAL
@@ -73,10 +75,7 @@ def create_app(
 ) -> web.Application:
     """The service as an aiohttp application (not yet started)."""
     store = StateStore()
-    registry = CollectorRegistry(auto_describe=True)
-    ProcessCollector(registry=registry)
-    PlatformCollector(registry=registry)
-    GCCollector(registry=registry)
+    registry = service_registry()
     metrics = ServiceMetrics(registry, max_data_age=settings.liveness.max_data_age)
     liveness = Liveness(
         max_data_age=settings.liveness.max_data_age,
@@ -89,6 +88,7 @@ def create_app(
         store=store,
         registry=registry,
         metrics=metrics,
+        metrics_endpoint=_metrics_endpoint(store, registry, settings),
         liveness=liveness,
         clock=clock,
         log_setup=log_setup,
@@ -105,8 +105,22 @@ def create_app(
     return app
 
 
+def _metrics_endpoint(
+    store: StateStore, registry: CollectorRegistry, settings: Settings
+) -> MetricsEndpoint:
+    chosen = settings.metrics
+    chargers = ChargerCollector(
+        store.view,
+        export_filter=ExportFilter(include=chosen.include, exclude=chosen.exclude),
+        stale_after=chosen.stale_after,
+    )
+    return MetricsEndpoint(registry, chargers)
+
+
 def _add_routes(app: web.Application, service: Service) -> None:
-    from prometheus_client.aiohttp import make_aiohttp_handler
+    async def metrics(request: web.Request) -> web.StreamResponse:
+        # Looked up per request: a reload may narrow or widen what is exported.
+        return await service.metrics_endpoint.handle(request)
 
     live = liveness_handler(service.liveness)
     ready = readiness_handler(lambda: service.fleet.readiness() if service.fleet else {})
@@ -115,7 +129,7 @@ def _add_routes(app: web.Application, service: Service) -> None:
     for path in ("/readyz", "/-/ready"):
         app.router.add_get(path, ready)
     app.router.add_get("/", status_page_handler(service.store, service.clock))
-    app.router.add_get("/metrics", make_aiohttp_handler(service.registry))
+    app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
 
@@ -242,6 +256,8 @@ async def reload(app: web.Application) -> bool:
     service.settings = result
     if setup is not None and (changes.logging_changed or changes.webhooks_changed):
         setup.apply(result.logging, result.secret_values())
+    if result.metrics != current.metrics:
+        service.metrics_endpoint = _metrics_endpoint(service.store, service.registry, result)
     service.liveness.max_data_age = result.liveness.max_data_age
     service.metrics.liveness_max_data_age.set(result.liveness.max_data_age)
     service.metrics.set_accounts(a.name for a in result.enabled_accounts)
@@ -310,6 +326,9 @@ def _announce(service: Service, host: str, port: int) -> None:
 def run(settings: Settings) -> int:
     """Run the service (the command line's default command)."""
     setup = configure_logging(settings.logging, secrets=settings.secret_values())
+    # In the text format each counter's ``_created`` sample becomes a gauge family of its
+    # own: noise on every dashboard's metric list, and nothing uses it.
+    disable_created_metrics()  # type: ignore[no-untyped-call]
     try:
         return asyncio.run(serve(settings, setup))
     except KeyboardInterrupt:

@@ -284,3 +284,26 @@ async def test_sighup_reloads_the_configuration(sim: Simulator, tmp_path: Path) 
     finally:
         process.terminate()
         await process.wait()
+
+
+async def test_a_reload_narrows_the_exported_metrics(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    config = tmp_path / "easee.yaml"
+    head = (
+        f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+        "accounts: [{name: home, username: demo, password: demo-password}]\n"
+    )
+    config.write_text(head)
+    app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
+    client: TestClient = await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    await eventually(lambda: len(service.store.view().chargers) == 3)
+    await eventually(lambda: all(c.observations for c in service.store.view().chargers.values()))
+    before = await (await client.get("/metrics")).text()
+    assert "easee_charger_temperature_celsius{" in before
+    config.write_text(head + "metrics: {exclude: [temperature]}\n")
+    assert await reload(app)
+    after = await (await client.get("/metrics")).text()
+    assert "easee_charger_temperature_celsius" not in after
+    assert "easee_charger_power_watts{" in after
