@@ -190,7 +190,7 @@ async def test_a_replayed_webhook_id_is_answered_from_cache_without_a_command() 
 
 
 async def test_concurrent_deliveries_of_one_id_run_once() -> None:
-    async with running_service(command_response_delay=0.3) as h:
+    async with running_service(command_response_delay=1.0) as h:
         path = command_path(CHARGING, "lock")
         stamp = int(time.time())
         replies = await asyncio.gather(

@@ -108,7 +108,7 @@ async def test_wait_false_answers_202_once_the_cloud_accepted() -> None:
 
 
 async def test_two_concurrent_identical_requests_send_one_command() -> None:
-    async with running_service(command_response_delay=0.3) as h:
+    async with running_service(command_response_delay=1.0) as h:
         first, second = await asyncio.gather(
             h.post(command_path(CHARGING, "pause")), h.post(command_path(CHARGING, "pause"))
         )
@@ -261,3 +261,18 @@ async def test_the_cloud_down_is_503_with_retry_after() -> None:
         retry = await h.post(command_path(CHARGING, "lock"))
         assert retry.status == 200
         assert retry.json["result"] == "confirmed"
+
+
+async def test_commands_to_one_charger_run_one_after_the_other() -> None:
+    async with running_service(command_response_delay=0.3) as h:
+        pause, lock = await asyncio.gather(
+            h.post(command_path(CHARGING, "pause")), h.post(command_path(CHARGING, "lock"))
+        )
+        assert (pause.json["result"], lock.json["result"]) == ("confirmed", "confirmed")
+        sent = [e for e in h.sim.requests.entries if e.path.startswith("/api/chargers/")]
+        assert [e.path.rsplit("/", 1)[1] for e in sent] == ["pause_charging", "lock_state"]
+        # The lock went out only once the pause was confirmed (its CommandResponse took 0.3 s).
+        assert sent[1].at - sent[0].at >= 0.3
+        # Another charger is not held up.
+        other = await h.post(command_path(CONNECTED, "pause"))
+        assert other.json["result"] == "confirmed"
