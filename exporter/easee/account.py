@@ -70,7 +70,7 @@ _log = structlog.get_logger(__name__)
 
 _T = TypeVar("_T")
 
-ObservationSink = Callable[[Observation], None]
+ObservationSink = Callable[[Observation], object]
 ChargersCallback = Callable[[str, Sequence[ChargerSummary]], None]
 
 
