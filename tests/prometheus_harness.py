@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -54,6 +55,7 @@ __all__ = [
     "RecordedRequest",
     "WebhookRecorder",
     "async_running_prometheus",
+    "epoch_seconds",
     "free_port",
     "running_alertmanager",
     "running_prometheus",
@@ -339,6 +341,32 @@ class PrometheusHandle:
             return groups if groups and done else []
 
         return self.wait_for(evaluated, timeout, description="every rule evaluated")
+
+    def wait_for_evaluation_after(self, moment: float, timeout: float = 30.0) -> None:
+        """Wait until every rule group has been evaluated after ``moment`` (epoch seconds).
+
+        For "nothing fires" checks: once every group has run on data newer than ``moment``,
+        an empty alert list means the rules really stayed silent.
+        """
+
+        def evaluated_after() -> bool:
+            groups = self.rules()
+            return bool(groups) and all(
+                epoch_seconds(group["lastEvaluation"]) > moment for group in groups
+            )
+
+        self.wait_for(
+            evaluated_after, timeout, description=f"every rule group evaluated after {moment}"
+        )
+
+
+def epoch_seconds(rfc3339: str) -> float:
+    """Epoch seconds of an RFC 3339 timestamp from Prometheus' or Alertmanager's API.
+
+    They carry nanoseconds; datetime takes microseconds.
+    """
+    trimmed = re.sub(r"(\.\d{6})\d+", r"\1", rfc3339).replace("Z", "+00:00")
+    return dt.datetime.fromisoformat(trimmed).timestamp()
 
 
 class _Prometheus:

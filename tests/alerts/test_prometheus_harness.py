@@ -14,6 +14,7 @@ import pytest
 from tests.prometheus_harness import (
     HarnessError,
     async_running_prometheus,
+    epoch_seconds,
     running_prometheus,
     shortened_for,
     static_metrics_target,
@@ -62,6 +63,16 @@ def test_scrapes_itself_evaluates_rules_and_fires(self_rules: Path) -> None:
             "severity": "info",
         }
         assert firing[0]["annotations"] == {"summary": f"Prometheus at {address} is up"}
+
+
+def test_waits_for_rule_groups_evaluated_after_a_moment(self_rules: Path) -> None:
+    with running_prometheus([], [self_rules], evaluation_interval="1s") as prom:
+        moment = time.time()
+        prom.wait_for_evaluation_after(moment, timeout=10)
+        [group] = prom.rules()
+        assert epoch_seconds(group["lastEvaluation"]) > moment
+        with pytest.raises(TimeoutError, match="every rule group evaluated after"):
+            prom.wait_for_evaluation_after(time.time() + 3600, timeout=0.5)
 
 
 def test_scalar_query_comes_back_as_one_sample() -> None:
@@ -123,6 +134,12 @@ def test_wait_for_times_out_with_the_last_value() -> None:
         with pytest.raises(TimeoutError, match=r"never true: not met within 0\.5 s"):
             prom.wait_for(lambda: [], 0.5, interval=0.1, description="never true")
         assert time.monotonic() - started < 5
+
+
+def test_epoch_seconds_reads_prometheus_timestamps() -> None:
+    assert epoch_seconds("2026-01-01T00:00:00Z") == 1767225600.0
+    assert epoch_seconds("2026-01-01T00:00:01.123456789Z") == 1767225601.123456
+    assert epoch_seconds("2026-01-01T01:00:00.5+01:00") == 1767225600.5
 
 
 def test_shortened_for_rewrites_only_for(tmp_path: Path) -> None:
