@@ -24,6 +24,7 @@ from html import escape
 from aiohttp import web
 
 from exporter import __version__
+from exporter.easee.enums import CHARGER_COLORS
 from exporter.easee.observations import ObservationId
 from exporter.easee.situations import LOCK_PICTURES, situation
 from exporter.state import ChargerView, StateStore
@@ -86,8 +87,8 @@ aria-labelledby="name-{charger_id}">
 <dl>
 <dt>Serial</dt><dd>{charger_id}</dd>
 <dt>Account</dt><dd>{account}</dd>
-<dt>State</dt><dd class="state">{state_label}{paused}</dd>
-<dt>Cable</dt><dd class="cable">{lock_label}</dd>
+{colour}<dt>State</dt><dd class="state-label">{state_label}{paused}</dd>
+<dt>Cable</dt><dd class="lock-label">{lock_label}</dd>
 <dt>Power</dt><dd>{power}</dd>
 <dt>Last data</dt><dd>{age}</dd>
 </dl>
@@ -121,6 +122,17 @@ _BUTTONS = {
 }
 
 
+def _colour_html(code: int | None) -> str:
+    """The charger's colour (the plugin's card picture choice) as a swatch and its name."""
+    entry = CHARGER_COLORS.get(code)
+    if entry is None:
+        return ""
+    return (
+        f'<dt>Colour</dt><dd class="colour"><span class="swatch" data-colour="{entry.label}" '
+        f'aria-hidden="true"></span>{escape(entry.description)}</dd>\n'
+    )
+
+
 def _charger_html(view: ChargerView, now: float) -> str:
     derived = view.derived
     state = situation(derived.op_mode, online=derived.online)
@@ -139,6 +151,7 @@ def _charger_html(view: ChargerView, now: float) -> str:
         charger_id=escape(view.meta.charger_id),
         name=name,
         account=escape(view.meta.account),
+        colour=_colour_html(view.meta.color),
         state_picture=_PICTURE.format(
             kind="state",
             key=state.key,

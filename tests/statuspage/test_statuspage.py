@@ -140,6 +140,8 @@ async def test_the_page_lists_every_charger_of_the_account(page: Page, running: 
     garage = next(c for c in cards if c["id"] == "EH000100")
     assert garage["name"] == "Garage"
     assert garage["alts"][0] == "State: Charging"
+    colour = await page.evaluate("document.querySelector('#charger-EH000100 .colour').textContent")
+    assert colour == "Black"
 
 
 async def test_names_from_the_cloud_are_shown_as_text(page: Page, running: Running) -> None:
