@@ -234,7 +234,7 @@ class EaseeClient:
             "command",
             "POST",
             f"/api/chargers/{charger_id}/commands/{command.endpoint}",
-            json_body=command.body,
+            json_body=None if command.body is None else dict(command.body),
             kind=CallKind.COMMAND,
         )
         if answer.status != 202 and not _has_ticks(answer.body):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from exporter.easee.errors import ProtocolError
 from exporter.easee.models import CommandAccepted
@@ -22,12 +23,15 @@ class Command(enum.Enum):
     RESUME = ("resume_charging", None)
     # lock_state is the documented way to set the permanent cable lock (easee-cloud-api.md
     # section 10); pyeasee sends a JSON boolean, which Easee accepts.
-    LOCK = ("lock_state", {"state": True})
-    UNLOCK = ("lock_state", {"state": False})
+    LOCK = ("lock_state", (("state", True),))
+    UNLOCK = ("lock_state", (("state", False),))
 
-    def __init__(self, endpoint: str, body: Mapping[str, object] | None) -> None:
+    def __init__(self, endpoint: str, body: tuple[tuple[str, object], ...] | None) -> None:
         self.endpoint = endpoint
-        self.body = body
+        # Read-only, so no caller can change what every later command sends.
+        self.body: Mapping[str, object] | None = (
+            None if body is None else MappingProxyType(dict(body))
+        )
 
 
 def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAccepted | None:

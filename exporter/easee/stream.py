@@ -197,6 +197,9 @@ class EaseeStream:
         # pysignalr logs every state change at INFO and, with websockets, frames at DEBUG.
         for name in ("pysignalr", "websockets"):
             logging.getLogger(name).setLevel(logging.WARNING)
+        client_logger = logging.getLogger("pysignalr.client")
+        if not any(isinstance(f, _UnansweredNoOpFilter) for f in client_logger.filters):
+            client_logger.addFilter(_UnansweredNoOpFilter())
         self._reconnect_request = asyncio.Event()
         self._closing = False
         self._task = asyncio.create_task(self._supervise(), name=f"easee-stream-{self._account}")
@@ -473,6 +476,21 @@ class EaseeStream:
             self._events.decode_error(self._account, "frame")
             return _SessionEnded(f"malformed frame: {type(exc).__name__}", opened=opened)
         return _SessionEnded(f"stream error: {type(exc).__name__}", opened=opened)
+
+
+class _UnansweredNoOpFilter(logging.Filter):
+    """Drops pysignalr's error line for a ``SubscribeToMyProduct`` that carries an id.
+
+    Its payload is unknown and we have no result to give, so pysignalr answers the hub with
+    an error Completion and logs an ERROR each time; that is expected, not a fault.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.msg == "No result given for '%s' method and invocation ID '%s'."
+            and record.args is not None
+            and tuple(record.args)[:1] == ("SubscribeToMyProduct",)
+        )
 
 
 async def _ignore(arguments: list[Any]) -> None:

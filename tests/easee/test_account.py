@@ -363,3 +363,19 @@ async def test_stopping_at_any_moment_of_start_up_stops_everything(
             ours = [t for t in asyncio.all_tasks() - before if t.get_name().startswith("easee-")]
             assert all(t.done() for t in ours), f"attempt {attempt}: {ours}"
             assert not account.ready
+
+
+async def test_a_refused_subscription_is_logged_and_counted(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config()) as cloud:
+        configured = (ChargerRef(IDLE), ChargerRef("EH999999", "Not ours"))
+        account = account_for(cloud, session, probe, events, chargers=configured)
+        with capture_logs() as logs:
+            async with running(account):
+                await wait_until(lambda: account.ready)
+                await wait_until(lambda: account.status.stream.subscribe_errors == 1)  # type: ignore[union-attr]
+                await wait_until(lambda: IDLE in probe.chargers_seen())
+        refused = [e for e in logs if e["event"] == "hub refused the subscription"]
+        assert [e["charger_id"] for e in refused] == ["EH999999"]
