@@ -37,6 +37,7 @@ from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, se
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
 from exporter.statuspage import status_page_handler
+from exporter.webhooks import CommandTarget, Controller, add_routes
 
 _log = structlog.get_logger(__name__)
 
@@ -58,6 +59,7 @@ class Service:
     liveness: Liveness
     clock: Callable[[], float]
     metrics_endpoint: MetricsEndpoint
+    controller: Controller | None = None
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
     config_poll_interval: float = CONFIG_POLL_INTERVAL
@@ -97,6 +99,9 @@ def create_app(
         log_setup=log_setup,
         config_poll_interval=config_poll_interval or CONFIG_POLL_INTERVAL,
     )
+    service.controller = Controller.from_settings(
+        settings, accounts=_FleetLookup(service), store=store, metrics=metrics
+    )
     app = web.Application(client_max_size=settings.web.max_body_size)
     app[SERVICE] = service
     if settings.demo:
@@ -107,6 +112,17 @@ def create_app(
     app.cleanup_ctx.append(_heap_freezer)
     _add_routes(app, service)
     return app
+
+
+@dataclass(frozen=True, slots=True)
+class _FleetLookup:
+    """The controller's view of the accounts, which exist only while the app runs."""
+
+    service: Service
+
+    def account_for(self, charger_id: str) -> CommandTarget | None:
+        fleet = self.service.fleet
+        return None if fleet is None else fleet.account_for(charger_id)
 
 
 def _metrics_endpoint(
@@ -136,6 +152,8 @@ def _add_routes(app: web.Application, service: Service) -> None:
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
+    if service.controller is not None:
+        add_routes(app, service.controller)
 
 
 async def _public_static(request: web.Request, response: web.StreamResponse) -> None:
@@ -289,6 +307,8 @@ async def reload(app: web.Application) -> bool:
     service.settings = result
     if setup is not None and (changes.logging_changed or changes.webhooks_changed):
         setup.apply(result.logging, result.secret_values())
+    if service.controller is not None:
+        service.controller.apply_settings(result)
     if result.metrics != current.metrics:
         service.metrics_endpoint = _metrics_endpoint(service.store, service.registry, result)
     service.liveness.max_data_age = result.liveness.max_data_age

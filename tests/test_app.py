@@ -137,34 +137,45 @@ def service_env(**extra: str) -> Mapping[str, str]:
     return {**env, "PYTHONPATH": str(ROOT), **extra}
 
 
-async def test_demo_starts_serves_and_stops_quickly_on_sigterm() -> None:
+async def test_demo_starts_serves_controls_and_stops_quickly_on_sigterm(tmp_path: Path) -> None:
     port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "exporter",
-        "--demo",
-        "--web.listen-address",
-        f"127.0.0.1:{port}",
-        env=service_env(),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "stderr.log").open("wb") as errors:
+        process = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "exporter", "--demo"),
+            *("--web.listen-address", f"127.0.0.1:{port}"),
+            env=service_env(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=errors,
+        )
     try:
-        await wait_http(f"http://127.0.0.1:{port}/readyz", 200)
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(f"http://127.0.0.1:{port}/metrics") as answer,
-        ):
-            text = await answer.text()
-        assert 'easee_exporter_stream_connected{account="demo"} 1.0' in text
+        await wait_http(f"{base}/readyz", 200)
+        assert process.stdout is not None
+        banner = ""
+        while "demo webhook token:" not in banner:
+            banner += (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
+        token = banner.rsplit("demo webhook token:", 1)[1].strip()
+        bearer = {"Authorization": f"Bearer {token}"}
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{base}/metrics") as answer:
+                assert 'easee_exporter_stream_connected{account="demo"} 1.0' in await answer.text()
+            async with session.get(f"{base}/api/v1/chargers", headers=bearer) as answer:
+                assert answer.status == 200
+                chargers = await answer.json()
+            assert len(chargers) == 3
+            async with session.get(f"{base}/api/v1/chargers") as answer:
+                assert answer.status == 401
+            # The demo's first charger is charging: pausing it is confirmed by the charger.
+            url = f"{base}/api/v1/chargers/EH000001/pause"
+            async with session.post(url, headers=bearer) as answer:
+                assert answer.status == 200, await answer.text()
+                assert (await answer.json())["result"] == "confirmed"
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 10)
         assert code == 0
         assert time.monotonic() - started < 5
-        out = (await process.stdout.read()).decode() if process.stdout else ""
-        assert "demo webhook token" in out
+        assert token not in (tmp_path / "stderr.log").read_text()
     finally:
         if process.returncode is None:
             process.kill()
