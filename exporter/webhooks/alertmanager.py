@@ -31,6 +31,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from exporter.webhooks.actions import ACTION_NAMES, Action, reached
+from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
 from exporter.webhooks.problems import Problem
 from exporter.webhooks.runner import CommandRunner, Outcome
@@ -294,8 +295,7 @@ class AlertmanagerHandler:
         outcome, shared = await self._runner.run(
             plan.charger_id, plan.action, wait=True, source=plan.key
         )
-        _log.info(
-            "command",
+        audit(
             route="alertmanager",
             credential=principal.name,
             charger_id=plan.charger_id,

@@ -35,6 +35,7 @@ from exporter.state import StateStore
 from exporter.webhooks import openapi
 from exporter.webhooks.actions import ACTION_NAMES, Action
 from exporter.webhooks.alertmanager import AlertmanagerHandler, parse_notification
+from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Authenticator, Principal
 from exporter.webhooks.limits import Rate
 from exporter.webhooks.middleware import BODY, PRINCIPAL, Gate, GateSettings
@@ -194,8 +195,7 @@ class Controller:
         if not self.runner.exists(charger_id):
             raise Problem("unknown-charger", f"no charger {charger_id} in this service's accounts")
         outcome, shared = await self.runner.run(charger_id, action, wait=wait)
-        _log.info(
-            "command",
+        audit(
             route="command",
             credential=principal.name,
             charger_id=charger_id,
