@@ -151,7 +151,13 @@ class TokenManager:
                 raise
             else:
                 self._events.token_refresh(self._account, "refreshed")
-                log.debug("token refreshed", expires_in=round(renewed.lifetime))
+                log.debug(
+                    "token refreshed",
+                    expires_in=round(renewed.lifetime),
+                    # Masked by the log redactor unless the operator chose unsafe logs,
+                    # the original plugin's way to inspect what Easee issued.
+                    access_token=renewed.access_token,
+                )
                 return renewed
         try:
             fresh = await self._login()
@@ -160,4 +166,5 @@ class TokenManager:
             raise
         self._events.token_refresh(self._account, "login")
         log.info("logged in", expires_in=round(fresh.lifetime))
+        log.debug("token issued", access_token=fresh.access_token)
         return fresh
