@@ -14,21 +14,9 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Info
 
 from exporter import __version__
+from exporter.easee.client import ENDPOINTS as API_ENDPOINTS
 from exporter.easee.decode import DecodeError
 
-#: Endpoint names the Easee client reports (``ClientEvents.api_request``).
-API_ENDPOINTS = (
-    "login",
-    "refresh_token",
-    "chargers",
-    "charger",
-    "details",
-    "config",
-    "site",
-    "observations",
-    "command",
-    "settings",
-)
 #: Answers worth a series from the start: success, and the ones alerts watch.
 API_CODES = ("200", "202", "400", "401", "403", "404", "429", "500", "502", "503")
 TOKEN_RESULTS = ("refreshed", "login", "failed")
