@@ -124,6 +124,11 @@ class _FleetLookup:
         fleet = self.service.fleet
         return None if fleet is None else fleet.account_for(charger_id)
 
+    def discovering(self) -> bool:
+        # Before the accounts start, every charger is still to be discovered.
+        fleet = self.service.fleet
+        return fleet is None or fleet.discovering()
+
 
 def _metrics_endpoint(
     store: StateStore, registry: CollectorRegistry, settings: Settings

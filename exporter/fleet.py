@@ -95,6 +95,10 @@ class Fleet:
         owner = self._owner.get(charger_id)
         return None if owner is None else self._accounts.get(owner)
 
+    def discovering(self) -> bool:
+        """True while an enabled account does not know its chargers yet."""
+        return any(not account.chargers for account in self._accounts.values())
+
     def readiness(self) -> dict[str, tuple[bool, str]]:
         """Per enabled account: logged in and subscribed, or why not."""
         verdicts: dict[str, tuple[bool, str]] = {}

@@ -318,3 +318,34 @@ async def test_a_reload_narrows_the_exported_metrics(
     after = await (await client.get("/metrics")).text()
     assert "easee_charger_temperature_celsius" not in after
     assert "easee_charger_power_watts{" in after
+
+
+async def test_commands_wait_for_discovery_instead_of_answering_unknown(
+    sim: Simulator, aiohttp_client: Callable[..., object]
+) -> None:
+    token = "a-webhook-token-for-tests-1234"
+    environ = {
+        "EASEE_API_URL": sim.base_url,
+        "EASEE_STREAM_URL": sim.hub_url,
+        "EASEE_USERNAME": "demo",
+        "EASEE_PASSWORD": "not-the-password",
+        "EASEE_WEBHOOK_TOKEN": token,
+    }
+    app = create_app(load_settings(CommandLine(), environ))
+    client: TestClient = await aiohttp_client(app)  # type: ignore[operator]
+    bearer = {"Authorization": f"Bearer {token}"}
+    serial = sim.serials("demo")[0]
+
+    # The login is refused, so the account never learns its chargers: come back later.
+    answer = await client.post(f"/api/v1/chargers/{serial}/pause", headers=bearer)
+    assert answer.status == 503
+    assert "Retry-After" in answer.headers
+    assert sim.requests.count(route="/api/chargers/{id}/commands/{command}") == 0
+
+    environ["EASEE_PASSWORD"] = "demo-password"
+    app2 = create_app(load_settings(CommandLine(), environ))
+    client2: TestClient = await aiohttp_client(app2)  # type: ignore[operator]
+    service = app2[SERVICE]
+    await eventually(lambda: len(service.store.view().chargers) == 3)
+    answer = await client2.post("/api/v1/chargers/EH999999/pause", headers=bearer)
+    assert answer.status == 404

@@ -75,6 +75,11 @@ class AccountLookup(Protocol):
         """The running account owning ``charger_id``, None when no account does."""
         ...
 
+    def discovering(self) -> bool:
+        """True while an enabled account has not yet learnt its chargers (start-up, a
+        reload, a login that keeps failing): an unknown charger may be one of them."""
+        ...
+
 
 class Kind(enum.Enum):
     """What became of a request: (metric result or None, problem kind or None, transient)."""
@@ -183,8 +188,13 @@ class CommandRunner:
         self._lock_rate.set_rate(lock_rate)
 
     def exists(self, charger_id: str) -> bool:
-        """Whether the charger is known to the service (an account or the store has it)."""
-        return self._accounts.account_for(charger_id) is not None or charger_id in self._store
+        """Whether the charger is known to the service (an account or the store has it), or
+        may be: while an account is still discovering, the decision is "come back later"."""
+        return (
+            self._accounts.account_for(charger_id) is not None
+            or charger_id in self._store
+            or self._accounts.discovering()
+        )
 
     def state(self, charger_id: str) -> DerivedState | None:
         """The charger's derived state now, None when the store does not know it."""
@@ -342,6 +352,16 @@ class CommandRunner:
                     action,
                     timing,
                     f"the Easee account of charger {charger_id} is not running",
+                    retry_after=self._cloud_retry_after,
+                )
+            if self._accounts.discovering():
+                return self._outcome(
+                    Kind.NOT_READY,
+                    charger_id,
+                    action,
+                    timing,
+                    f"charger {charger_id} is not known yet: an Easee account is still "
+                    "looking up its chargers",
                     retry_after=self._cloud_retry_after,
                 )
             return self._outcome(

@@ -89,6 +89,9 @@ class Accounts:
     def account_for(self, charger_id: str) -> EaseeAccount | None:
         return self._owner.get(charger_id)
 
+    def discovering(self) -> bool:
+        return any(not account.chargers for account in self._accounts.values())
+
 
 @dataclass
 class Reply:
