@@ -44,7 +44,7 @@ async def eventually(check: Callable[[], object], within: float = 10.0) -> None:
 @pytest.fixture
 async def sim() -> AsyncIterator[Simulator]:
     config = SimulatorConfig.single_account(
-        password="demo-password", chargers=3, keepalive_interval=0.5, client_timeout=5.0
+        password="demo-password", chargers=3, keepalive_interval=0.5, client_timeout=30.0
     )
     async with run_simulator(config) as simulator:
         yield simulator
