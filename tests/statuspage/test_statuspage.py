@@ -20,6 +20,7 @@ from exporter.app import STATIC_DIR
 from exporter.easee.situations import LOCK_PICTURES, situation
 from tests.statuspage.browser import Browser, Page
 from tests.statuspage.conftest import (
+    BUTTON_CHARGER,
     HOSTILE_NAME,
     PICTURE_COUNT,
     TOKEN,
@@ -139,7 +140,6 @@ async def test_the_page_lists_every_charger_of_the_account(page: Page, running: 
         assert all(label.endswith(f" on {card['name']}") for label in card["buttons"]), card
     garage = next(c for c in cards if c["id"] == "EH000100")
     assert garage["name"] == "Garage"
-    assert garage["alts"][0] == "State: Charging"
     colour = await page.evaluate("document.querySelector('#charger-EH000100 .colour').textContent")
     assert colour == "Black"
 
@@ -280,3 +280,99 @@ async def test_every_state_and_lock_picture_renders(
                 assert share > 0.02, (picture, colour, share)
     finally:
         await page.close()
+
+
+async def test_pause_asks_for_the_token_calls_the_controller_and_shows_confirmed(
+    page: Page, running: Running
+) -> None:
+    sim = running.sim
+    serial = BUTTON_CHARGER.serial
+    card = f"#charger-{serial}"
+    command = f"/api/chargers/{serial}/commands/pause_charging"
+    assert sim.requests.count(path=command, method="POST") == 0
+    await load(page, running.url)
+    assert await page.evaluate("document.getElementById('forget-token').hidden")
+
+    await page.click(f'{card} button[data-action="pause"]')
+    await page.wait_for("document.getElementById('token-dialog').open")
+    assert await page.evaluate("document.activeElement.id") == "token-input"
+    await page.type_text(TOKEN)
+    await page.press_enter()
+
+    outcome = await page.wait_for(
+        f"""(o => o.dataset.kind === 'ok' && o.textContent)(
+            document.querySelector('{card} .outcome'))""",
+        within=30,
+    )
+    assert outcome == "Pause: confirmed"
+    assert sim.requests.count(path=command, method="POST") == 1
+    # The card was refreshed from the page: the charger is paused and offers to resume.
+    await page.wait_for(f"!!document.querySelector('{card} button[data-action=\"resume\"]')")
+    # (The op mode follows the pause a moment later; the paused flag comes with the
+    # confirmation.)
+    state = await page.evaluate(f"document.querySelector('{card} .state-label').textContent")
+    assert state.endswith(" (paused)")
+    # The token is kept for this tab, and nowhere a page, a URL or a cookie would show it.
+    stored = await page.evaluate("sessionStorage.getItem('easee-exporter.controller-token')")
+    assert stored == TOKEN
+    assert TOKEN not in await page.evaluate("document.documentElement.outerHTML")
+    assert TOKEN not in await page.evaluate("location.href")
+    assert await page.evaluate("document.cookie") == ""
+    assert not await page.evaluate("document.getElementById('forget-token').hidden")
+
+
+async def test_a_wrong_token_shows_the_problem_detail_and_sends_no_command(
+    page: Page, running: Running
+) -> None:
+    sim = running.sim
+    serial = BUTTON_CHARGER.serial
+    card = f"#charger-{serial}"
+    wrong = "not-the-token-0123456789abcdef"
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{running.url}/api/v1/chargers/{serial}/pause",
+            headers={"Authorization": f"Bearer {wrong}"},
+        ) as answer,
+    ):
+        assert answer.status == 401
+        assert answer.content_type == "application/problem+json"
+        detail = (await answer.json())["detail"]
+
+    def commands() -> list[str]:
+        return [e.path for e in sim.requests.entries if "/commands/" in e.path]
+
+    sent_before = commands()
+    await load(page, running.url)
+    await page.click(f"{card} .actions button")
+    await page.wait_for("document.getElementById('token-dialog').open")
+    await page.type_text(wrong)
+    await page.press_enter()
+    outcome = await page.wait_for(
+        f"""(o => o.dataset.kind === 'error' && o.textContent)(
+            document.querySelector('{card} .outcome'))"""
+    )
+    assert outcome.endswith(f" refused (401): {detail}")
+    assert commands() == sent_before
+    # A refused token is forgotten: the next click asks again.
+    assert await page.evaluate("sessionStorage.getItem('easee-exporter.controller-token')") is None
+    assert wrong not in await page.evaluate("document.documentElement.outerHTML")
+    # The browser reports the refused request itself; that one report is expected here.
+    assert len(page.problems) == 1
+    assert "status of 401" in page.problems[0]
+    assert f"/api/v1/chargers/{serial}/" in page.problems[0]
+    page.problems.clear()
+
+
+async def test_cancelling_the_token_dialog_sends_nothing(page: Page, running: Running) -> None:
+    serial = BUTTON_CHARGER.serial
+    card = f"#charger-{serial}"
+    sent_before = [e.path for e in running.sim.requests.entries if "/commands/" in e.path]
+    await load(page, running.url)
+    await page.click(f"{card} .actions button + button")
+    await page.wait_for("document.getElementById('token-dialog').open")
+    await page.click("#token-cancel")
+    outcome = await page.wait_for(f"document.querySelector('{card} .outcome').textContent")
+    assert outcome.endswith(": cancelled, no token given")
+    assert not await page.evaluate("document.getElementById('token-dialog').open")
+    assert [e.path for e in running.sim.requests.entries if "/commands/" in e.path] == sent_before
