@@ -30,6 +30,7 @@ import json
 import secrets
 import socket
 import struct
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,8 @@ class Connection:
     account_id: int
     auth: str
     subscriptions: set[str] = field(default_factory=set)
-    pending: list[str] = field(default_factory=list)
+    # A deque: the writer takes frames off the front, which is O(n) per frame on a list.
+    pending: deque[str] = field(default_factory=deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     last_sent: float = 0.0
     handshaken: bool = False
@@ -85,6 +87,11 @@ class Connection:
     def enqueue(self, records: Iterable[str]) -> None:
         self.pending.extend(records)
         self.wake.set()
+
+    def take(self, count: int) -> str:
+        """The next frame: up to ``count`` queued records, removed from the queue."""
+        pending = self.pending
+        return "".join(pending.popleft() for _ in range(min(count, len(pending))))
 
 
 class Hub:
@@ -411,9 +418,7 @@ class Hub:
                 if stall != "app":
                     continue
             if connection.pending:
-                chunk = connection.pending[:batch]
-                del connection.pending[:batch]
-                await self._send_now(connection, "".join(chunk))
+                await self._send_now(connection, connection.take(batch))
             elif (
                 connection.handshaken
                 and keepalive > 0
@@ -575,9 +580,7 @@ class Hub:
         if connection.handshaken and self._sim.faults.stall is None:
             batch = self._config.max_records_per_frame
             while connection.pending:
-                chunk = connection.pending[:batch]
-                del connection.pending[:batch]
-                await self._send_now(connection, "".join(chunk))
+                await self._send_now(connection, connection.take(batch))
         if mode == "close_msg":
             await self._send_now(connection, ERROR_CLOSE_RECORD)
         await connection.ws.close()
