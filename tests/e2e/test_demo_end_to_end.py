@@ -14,7 +14,9 @@ Prometheus scraping it every second with the shipped alerting and recording rule
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -171,7 +173,19 @@ def alertmanager_config(demo: Demo, token_file: Path, others: WebhookRecorder) -
     return config
 
 
-def test_grid_peak_alert_pauses_the_charger_through_alertmanager(
+def controller_commands(demo: Demo) -> list[tuple[str, str, str]]:
+    """(alert status, action, result) of every command the controller ran for Alertmanager,
+    from the service's audit log."""
+    out = []
+    for line in demo.stderr_path.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            entry = json.loads(line)
+            if entry.get("event") == "command" and entry.get("route") == "alertmanager":
+                out.append((entry["alert_status"], entry["action"], entry["result"]))
+    return out
+
+
+def test_grid_peak_alert_pauses_and_its_resolution_resumes_through_alertmanager(
     demo: Demo, tmp_path: Path
 ) -> None:
     # Before: the charging charger draws more than the example's 11 kW budget, not paused.
@@ -179,20 +193,23 @@ def test_grid_peak_alert_pauses_the_charger_through_alertmanager(
     assert power > 11000
     assert demo.metric("easee_charger_paused", charger_id=CHARGING) == [0.0]
     assert demo.observation(CHARGING, OBS_DYNAMIC_CURRENT) > 0
-    [pauses_before] = demo.metric(
-        "easee_exporter_commands_total", action="pause", result="confirmed"
-    )
+    assert controller_commands(demo) == []
 
     token_file = tmp_path / "easee-webhook-token"
     token_file.write_text(f"{demo.token}\n")
-    # The example rule as shipped, `for: 1m` cut to a second.
-    rules = shortened_for([GRID_PEAK_EXAMPLE], tmp_path / "rules", "1s")
+    # The example rule as shipped, its durations cut: `for: 1m` to a second, and the
+    # 15-minute `keep_firing_for` (which holds the pause through a peak) to a second, so the
+    # alert resolves as soon as the paused charger's power is gone.
+    [rules] = shortened_for([GRID_PEAK_EXAMPLE], tmp_path / "rules", "1s")
+    text = rules.read_text()
+    assert text.count("keep_firing_for: 15m") == 1
+    rules.write_text(text.replace("keep_firing_for: 15m", "keep_firing_for: 1s"))
     try:
         with (
             webhook_recorder() as others,
             running_alertmanager(alertmanager_config(demo, token_file, others)) as am,
             running_prometheus(
-                [demo.target], rules, alertmanagers=[am.url.removeprefix("http://")]
+                [demo.target], [rules], alertmanagers=[am.url.removeprefix("http://")]
             ) as prom,
         ):
             [alert] = prom.wait_for(
@@ -205,31 +222,36 @@ def test_grid_peak_alert_pauses_the_charger_through_alertmanager(
             # Alertmanager calls the controller, which pauses the charger: the service shows
             # it, and so does the simulator's truth (dynamic current 0).
             prom.wait_for(
-                lambda: demo.metric("easee_charger_paused", charger_id=CHARGING) == [1.0],
-                30,
-                description="easee_charger_paused == 1",
-            )
-            assert demo.observation(CHARGING, OBS_DYNAMIC_CURRENT) == 0
-            # The charger's confirmation comes after the stream shows the pause: the command
-            # counts once it is confirmed, and the request once it is answered.
-            prom.wait_for(
                 lambda: (
-                    demo.metric("easee_exporter_commands_total", action="pause", result="confirmed")
-                    == [pauses_before + 1]
-                    and demo.metric(
-                        "easee_exporter_webhook_requests_total", route="alertmanager", status="200"
-                    )
-                    == [1.0]
+                    demo.metric("easee_charger_paused", charger_id=CHARGING) == [1.0]
+                    and demo.observation(CHARGING, OBS_DYNAMIC_CURRENT) == 0
                 ),
                 30,
-                description="one confirmed pause, one webhook request answered 200",
+                description="charger paused",
+            )
+            # Paused, the charger draws nothing: the alert resolves, Alertmanager sends the
+            # resolved notification, and the controller resumes the charger it paused.
+            prom.wait_for(
+                lambda: (
+                    controller_commands(demo)[:2]
+                    == [("firing", "pause", "confirmed"), ("resolved", "resume", "confirmed")]
+                ),
+                30,
+                description="pause on firing, resume on resolved",
             )
             # Alertmanager sent the token from the file, trailing newline left out.
             assert set(demo.metric("easee_exporter_webhook_auth_failures_total")) == {0.0}
+            assert (
+                demo.metric(
+                    "easee_exporter_webhook_requests_total", route="alertmanager", status="200"
+                )[0]
+                >= 2
+            )
             # Automation goes to the controller only, not to the severity receivers.
             assert others.requests() == []
     finally:
-        # Leave the demo as the other tests expect it: charging.
+        # Leave the demo as the other tests expect it: charging (the cycle may have paused
+        # the charger again before Prometheus stopped).
         demo.control(CHARGING, "resume")
         wait_for(
             lambda: demo.metric("easee_charger_paused", charger_id=CHARGING) == [0.0],
