@@ -28,6 +28,10 @@ from exporter.simulator.problems import (
 from exporter.simulator.simulator import COMMANDS, Account, Simulator
 from exporter.simulator.wire import dumps, format_model_timestamp, format_timestamp, json_value
 
+#: The account a login request was for, so the request log can name it.
+LOGIN_USER = web.RequestKey("sim_login_user", str)
+
+
 ADMIN_PREFIX = "/_sim/"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -61,7 +65,7 @@ def make_middleware(sim: Simulator) -> Any:
             raise
         finally:
             if request.path.endswith("/login") and status == 200:
-                account = request.get("sim_login_user", account)
+                account = request.get(LOGIN_USER, account)
             sim.requests.add(request.method, path, route, account, status)
 
     return middleware
@@ -144,7 +148,7 @@ class RestApi:
         if result is None:
             return problem_response(INVALID_USER_PASSWORD)
         account, pair = result
-        request["sim_login_user"] = account.username
+        request[LOGIN_USER] = account.username
         return _json(_token_body(pair.access_token, pair.refresh_token, pair.expires_in))
 
     async def refresh(self, request: web.Request) -> web.StreamResponse:
