@@ -7,7 +7,8 @@ Prometheus scraping it every second with the shipped alerting and recording rule
 - issue 7: the simulator puts a charger into error (or offline) through its admin API, and
   the matching alert fires in Prometheus with the charger's id and name;
 - the automation path: the grid-peak example rule, Alertmanager with the example
-  configuration, and the controller's `POST /api/v1/alertmanager` pause the charger;
+  configuration, and the controller's `POST /api/v1/alertmanager` pause the charger, and
+  resume it when the alert resolves;
 - issue 8: every PromQL expression of the committed dashboards returns data from a
   Prometheus that has scraped the demo for a full rate window.
 """
