@@ -47,6 +47,7 @@ class ObservationId(IntEnum):
     """The observation ids the service's own logic refers to by name (the table has them all)."""
 
     DETECTED_POWER_GRID_TYPE = 21
+    SITE_ID_NUMERIC = 27
     LOCK_CABLE_PERMANENTLY = 30
     DYNAMIC_CHARGER_CURRENT = 48
     REASON_FOR_NO_CURRENT = 96

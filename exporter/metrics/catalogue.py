@@ -317,17 +317,28 @@ class _ChargerInfo(_Computed):
     """``easee_charger_info``: metadata and the firmware release."""
 
     def key(self, charger: ChargerView) -> object:
-        return id(charger.meta), id(charger.observations.get(_FIRMWARE_ID))
+        observations = charger.observations
+        return (
+            id(charger.meta),
+            id(observations.get(_FIRMWARE_ID)),
+            id(observations.get(ObservationId.SITE_ID_NUMERIC)),
+        )
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         meta = charger.meta
         firmware = charger.observations.get(_FIRMWARE_ID)
+        # The charger streams the id of its site; the metadata has it only when it was
+        # looked up through REST.
+        streamed_site = charger.observations.get(ObservationId.SITE_ID_NUMERIC)
+        site: ObservationValue | None = meta.site_id
+        if site is None and streamed_site is not None:
+            site = streamed_site.value
         color = meta.color
         values = {
             "name": meta.name,
             "account": meta.account,
             "product": "" if meta.product_code is None else PRODUCT_CODES.label(meta.product_code),
-            "site": "" if meta.site_id is None else str(meta.site_id),
+            "site": "" if site is None else label_value(site),
             "circuit": "" if meta.circuit_id is None else str(meta.circuit_id),
             "firmware": "" if firmware is None else label_value(firmware.value),
             "color": "" if color is None else CHARGER_COLORS.label(color),
