@@ -12,6 +12,7 @@ import yaml
 
 from dashboards.src import inspect
 from dashboards.src.common import DATASOURCE_UID, DATASOURCE_VARIABLE, SITUATIONS
+from tests.contract_metrics import AGREED_METRICS, CONTRACT_METRICS
 from tests.dashboards.support import (
     PROVISIONING_DIR,
     all_mappings,
@@ -24,41 +25,8 @@ from tests.dashboards.support import (
 
 NAMES = sorted(dashboards())
 
-# The metric names the product contract and the exporter fix (docs/product-contract.md).
-CONTRACT_METRICS = frozenset(
-    {
-        "easee_charger_info",
-        "easee_charger_op_mode",
-        "easee_charger_op_mode_code",
-        "easee_charger_online",
-        "easee_charger_vehicle_connected",
-        "easee_charger_paused",
-        "easee_charger_cable_locked",
-        "easee_charger_cable_permanently_locked",
-        "easee_charger_cable_lock_state",
-        "easee_charger_power_watts",
-        "easee_charger_current_amperes",
-        "easee_charger_voltage_volts",
-        "easee_charger_wifi_rssi_dbm",
-        "easee_charger_cellular_rssi_dbm",
-        "easee_charger_session_energy_joules",
-        "easee_charger_energy_joules_total",
-        "easee_charger_last_update_timestamp_seconds",
-        "easee_charger_dynamic_current_limit_amperes",
-        "easee_exporter_last_data_timestamp_seconds",
-        "easee_exporter_stream_connected",
-        "easee_exporter_stream_reconnects_total",
-        "easee_exporter_api_requests_total",
-        "easee_exporter_token_refreshes_total",
-        "easee_exporter_watchdog_reconnects_total",
-        "easee_exporter_decode_errors_total",
-        "easee_exporter_commands_total",
-        "easee_exporter_webhook_requests_total",
-        "easee_exporter_webhook_auth_failures_total",
-        "easee_exporter_liveness_max_data_age_seconds",
-        "easee_exporter_build_info",
-    }
-)
+DASHBOARD_METRICS = CONTRACT_METRICS | AGREED_METRICS
+
 CONTROLLER_ACTIONS = ("pause", "resume", "lock", "unlock")
 
 
@@ -161,9 +129,9 @@ def test_queries_use_the_contract_metric_names() -> None:
     used = set()
     for _, _, expr in inspect.queries():
         used |= set(re.findall(r"\beasee_[a-z_]+\b", expr))
-    assert used - CONTRACT_METRICS == set()
+    assert used - DASHBOARD_METRICS == set()
     # Every charger reading of the contract appears somewhere.
-    assert {m for m in CONTRACT_METRICS if m.startswith("easee_charger_")} - used <= {
+    assert {m for m in DASHBOARD_METRICS if m.startswith("easee_charger_")} - used <= {
         "easee_charger_cable_locked"  # shown through easee_charger_cable_lock_state
     }
 
