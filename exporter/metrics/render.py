@@ -37,6 +37,16 @@ from exporter.state import ChargerView, StoreView
 #: prometheus_client's value formatting (Go's float format), typed.
 floatToGoString: Callable[[float], str] = utils.floatToGoString
 
+
+def _same_key(key: object, old: object) -> bool:
+    """Whether two equal-looking keys really promise the same samples.
+
+    ``==`` alone is not enough: ``-0.0 == 0.0``, yet they render as ``-0.0`` and ``0.0``.
+    The repr tells them apart; it is only computed for keys that compare equal.
+    """
+    return key == old and repr(key) == repr(old)
+
+
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
 #: values (firmware, reasons), so it could otherwise grow without bound.
 _MAX_SHAPES = 200_000
@@ -191,7 +201,7 @@ class CachedRenderer:
             else:
                 key = emit.key(charger)
             old = keys[index]
-            if key is old or key == old:
+            if key is old or _same_key(key, old):
                 continue
             keys[index] = key
             lines: list[str] = []
