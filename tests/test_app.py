@@ -86,7 +86,8 @@ async def test_reload_changes_credentials_and_chargers(
     app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
     client: TestClient = await aiohttp_client(app)  # type: ignore[operator]
     service = app[SERVICE]
-    await asyncio.sleep(0.5)
+    # Wait for the refused login itself, then check nothing was discovered.
+    await eventually(lambda: sim.requests.count(route="/api/accounts/login", status=400) >= 1)
     assert service.store.view().chargers == {}
     assert (await client.get("/readyz")).status == 503
 

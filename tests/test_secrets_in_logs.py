@@ -71,7 +71,8 @@ async def run_scenario(sim: Simulator, tmp_path: Path, *, unsafe: bool) -> str:
         )
     try:
         await wait_http(f"{base}/readyz", 200)
-        # Tokens live 2 s: wait for at least one refresh, then break the stream.
+        # Tokens live 2 s and are renewed when next needed: outlive one in real time, then
+        # break the stream, so that the reconnect refreshes it (asserted below).
         await asyncio.sleep(3.0)
         await sim.drop_streams("abort")
         await wait_http(f"{base}/readyz", 200)
