@@ -170,7 +170,7 @@ async def live(
     chargers: int = 3,
     *,
     export_filter: ExportFilter | None = None,
-    stale_after: float | None = None,
+    offline_after: float = 1200.0,
     **sim_settings: Any,
 ) -> AsyncIterator[Live]:
     """The simulated cloud (model clock moved by hand), one Easee account streaming into a
@@ -214,8 +214,13 @@ async def live(
             sink=store.apply,
             on_chargers=on_chargers,
         )
+        # The charger's own clock is the model's: age is measured on it, so a charger is
+        # offline by the simulated time it kept silent, not by the model's start date.
         collector = ChargerCollector(
-            store.view, export_filter=export_filter, stale_after=stale_after
+            store.view,
+            export_filter=export_filter,
+            offline_after=offline_after,
+            clock=sim.clock.now,
         )
         app = web.Application()
         app.router.add_get("/metrics", make_metrics_handler(registry, collector))
