@@ -149,8 +149,8 @@ class Live:
         )
 
 
-def _options(sim: Simulator) -> AccountOptions:
-    return AccountOptions(
+def _options(sim: Simulator, overrides: dict[str, Any]) -> AccountOptions:
+    settings: dict[str, Any] = dict(
         api_url=sim.base_url,
         stream_url=sim.hub_url,
         request_timeout=2.0,
@@ -163,6 +163,8 @@ def _options(sim: Simulator) -> AccountOptions:
         backoff_cap=0.3,
         quick_retry=(0.01, 0.05),
     )
+    settings.update(overrides)
+    return AccountOptions(**settings)
 
 
 @asynccontextmanager
@@ -171,6 +173,7 @@ async def live(
     *,
     export_filter: ExportFilter | None = None,
     offline_after: float = 1200.0,
+    account_options: dict[str, Any] | None = None,
     **sim_settings: Any,
 ) -> AsyncIterator[Live]:
     """The simulated cloud (model clock moved by hand), one Easee account streaming into a
@@ -209,7 +212,7 @@ async def live(
         account = EaseeAccount(
             AccountConfig(name="demo", credentials=Credentials("demo", "demo")),
             session=client_session,
-            options=_options(sim),
+            options=_options(sim, account_options or {}),
             events=service,
             sink=store.apply,
             on_chargers=on_chargers,
