@@ -238,54 +238,70 @@ OFFLINE_NOTE = (
 
 
 def _power_gauge() -> gauge.Panel:
-    return P.gauge_panel(
-        "Power",
-        [prom(f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})", "Power", instant=True)],
-        unit="watt",
-        min_val=0,
-        max_val=22000,
-        description=OFFLINE_NOTE,
-    ).thresholds(thresholds((None, "blue"), (1.0, "green"), (11000.0, "orange"))).no_value(
-        "offline"
+    return (
+        P.gauge_panel(
+            "Power",
+            [
+                prom(
+                    f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})",
+                    "Power",
+                    instant=True,
+                )
+            ],
+            unit="watt",
+            min_val=0,
+            max_val=22000,
+            description=OFFLINE_NOTE,
+        )
+        .thresholds(thresholds((None, "blue"), (1.0, "green"), (11000.0, "orange")))
+        .no_value("offline")
     )
 
 
 def _phase_currents() -> gauge.Panel:
-    return P.gauge_panel(
-        "Current per phase",
-        [
-            prom(
-                f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
-                ph,
-                chr(ord("A") + i),
-                instant=True,
-            )
-            for i, ph in enumerate(("L1", "L2", "L3"))
-        ],
-        unit="amp",
-        min_val=0,
-        max_val=32,
-        description="Arc gauges as in the plugin's phase widget; the voltage of each phase "
-        "is shown right under its gauge. " + OFFLINE_NOTE,
-    ).thresholds(thresholds((None, "green"), (28.0, "orange"), (32.0, "red"))).no_value("offline")
+    return (
+        P.gauge_panel(
+            "Current per phase",
+            [
+                prom(
+                    f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
+                    ph,
+                    chr(ord("A") + i),
+                    instant=True,
+                )
+                for i, ph in enumerate(("L1", "L2", "L3"))
+            ],
+            unit="amp",
+            min_val=0,
+            max_val=32,
+            description="Arc gauges as in the plugin's phase widget; the voltage of each phase "
+            "is shown right under its gauge. " + OFFLINE_NOTE,
+        )
+        .thresholds(thresholds((None, "green"), (28.0, "orange"), (32.0, "red")))
+        .no_value("offline")
+    )
 
 
 def _phase_voltages() -> stat.Panel:
-    return P.stat_panel(
-        "Voltage per phase",
-        [
-            prom(
-                f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
-                ph,
-                chr(ord("A") + i),
-                instant=True,
-            )
-            for i, ph in enumerate(("L1", "L2", "L3"))
-        ],
-        unit="volt",
-        decimals=0,
-        text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
-    ).thresholds(thresholds((None, "red"), (207.0, "text"), (253.0, "red"))).no_value("offline")
+    return (
+        P.stat_panel(
+            "Voltage per phase",
+            [
+                prom(
+                    f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
+                    ph,
+                    chr(ord("A") + i),
+                    instant=True,
+                )
+                for i, ph in enumerate(("L1", "L2", "L3"))
+            ],
+            unit="volt",
+            decimals=0,
+            text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
+        )
+        .thresholds(thresholds((None, "red"), (207.0, "text"), (253.0, "red")))
+        .no_value("offline")
+    )
 
 
 def _signal_badge() -> stat.Panel:
