@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -386,9 +386,12 @@ def _model_at(model: type[BaseModel], where: tuple[Any, ...]) -> type[BaseModel]
         if not isinstance(part, str) or part not in model.model_fields:
             return None
         annotation = model.model_fields[part].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional section (``Section | None``) is owned by its model all the same.
+        options = [annotation, *get_args(annotation)]
+        owner = next((t for t in options if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        if owner is None:
             return None
-        model = annotation
+        model = owner
     return model
 
 
