@@ -14,10 +14,11 @@ Switching between HTTP and HTTPS needs a restart: the listener's kind is fixed.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ssl
 from collections.abc import Awaitable, Callable, Collection
 
-import aiohttp
 import structlog
 from aiohttp import hdrs, web
 
@@ -29,6 +30,19 @@ _log = structlog.get_logger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 CHALLENGE = 'Basic realm="easee-exporter", charset="UTF-8"'
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(username, password) of an ``Authorization: Basic`` header (RFC 7617), else None."""
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, colon, password = decoded.partition(":")
+    return (username, password) if colon else None
 
 
 class WebFront:
@@ -100,16 +114,9 @@ class WebFront:
         users = self._users
         if users is None or self._open(request.path):
             return await handler(request)
-        header = request.headers.get(hdrs.AUTHORIZATION, "")
-        if header[:6].lower() == "basic ":
-            try:
-                credentials = aiohttp.BasicAuth.decode(header, encoding="utf-8")
-            except ValueError:
-                credentials = None
-            if credentials is not None and await users.verify(
-                credentials.login, credentials.password
-            ):
-                return await handler(request)
+        credentials = basic_credentials(request.headers.get(hdrs.AUTHORIZATION, ""))
+        if credentials is not None and await users.verify(*credentials):
+            return await handler(request)
         return web.Response(
             status=401,
             text="401: Unauthorized\n",

@@ -65,7 +65,8 @@ def test_a_full_file_loads_with_paths_relative_to_it(tmp_path: Path, authority: 
     )
     settings = load(web)
     config = settings.web_config
-    assert config is not None and config.tls is not None
+    assert config is not None
+    assert config.tls is not None
     assert config.tls.cert_file == server.cert
     assert config.tls.client_ca_file == authority.cert_file
     assert config.tls.openssl_ciphers() == "ECDHE-ECDSA-AES128-GCM-SHA256"
