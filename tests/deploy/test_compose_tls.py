@@ -4,18 +4,16 @@ Prometheus configuration it swaps in differs from the base one by the easee job'
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import bcrypt
 import yaml
 
-from tests.deploy.support import COMPOSE_DIR, REPO_ROOT, container_files, load_compose
+from tests.deploy.support import COMPOSE_DIR, container_files, load_compose
 from tests.webconfig.certs import Authority
+from tests.webconfig.support import assert_web_config_accepted, promtool
 
 OVERLAY = "compose.tls.yaml"
 
@@ -27,12 +25,6 @@ def _overlay() -> dict[str, Any]:
 def _files(service: str) -> dict[str, Path]:
     overlay = _overlay()
     return container_files(overlay["services"][service], overlay.get("secrets", {}))
-
-
-def _tool(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which(name)
-    assert binary is not None, f"{name} is installed by .ci/run"
-    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=60, check=False)
 
 
 def _easee_job(config: dict[str, Any]) -> dict[str, Any]:
@@ -54,23 +46,7 @@ def test_exporter_web_configuration_passes_promtool_and_check_config(tmp_path: P
     for key, source in (("cert_file", issued.cert), ("key_file", issued.key)):
         assert Path(tls[key]).parent == Path(tls_dir)
         tls[key] = str(shutil.copyfile(source, tmp_path / Path(tls[key]).name))
-    rerooted = tmp_path / "web-config.yml"
-    rerooted.write_text(yaml.safe_dump(web_config))
-    checked = _tool("promtool", "check", "web-config", str(rerooted))
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
-    env.update(PYTHONPATH=str(REPO_ROOT), EASEE_EXPORTER_WEB_CONFIG=str(rerooted))
-    result = subprocess.run(
-        [sys.executable, "-m", "exporter", "check-config"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**env, "EASEE_USERNAME": "owner@example.org", "EASEE_PASSWORD": "an-easee-pass"},
-    )
-    assert result.returncode == 0, result.stderr
-    assert "HTTPS with 1 basic-auth user(s)" in result.stdout
+    assert_web_config_accepted(web_config, tmp_path)
 
     prometheus = _files("prometheus")
     job = _easee_job(yaml.safe_load(prometheus["/etc/prometheus/prometheus.yml"].read_text()))
@@ -104,5 +80,5 @@ def test_prometheus_configuration_adds_tls_to_the_easee_job_only(tmp_path: Path)
     job["basic_auth"]["password_file"] = str(password)
     alone = tmp_path / "prometheus.yml"
     alone.write_text(yaml.safe_dump({"scrape_configs": [job]}))
-    checked = _tool("promtool", "check", "config", str(alone))
+    checked = promtool("check", "config", str(alone))
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -28,6 +30,8 @@ import referencing
 import yaml
 
 from tests.deploy.support import REPO_ROOT, parse_dockerfile
+from tests.webconfig.certs import Authority
+from tests.webconfig.support import assert_web_config_accepted
 
 K8S_DIR = REPO_ROOT / "deploy" / "kubernetes" / "base"
 SHARDING_DIR = REPO_ROOT / "deploy" / "kubernetes" / "sharding"
@@ -515,12 +519,6 @@ class TestTLSOverlay:
     def test_web_configuration_passes_promtool_and_check_config_and_matches_the_scrape_password(
         self, tls_overlay: list[dict[str, Any]], tmp_path: Path
     ) -> None:
-        import shutil
-
-        import bcrypt
-
-        from tests.webconfig.certs import Authority
-
         (deployment,) = [doc for doc in tls_overlay if doc["kind"] == "Deployment"]
         pod = deployment["spec"]["template"]["spec"]
         (container,) = pod["containers"]
@@ -545,34 +543,7 @@ class TestTLSOverlay:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
             tls[key] = str(target)
-        rerooted = tmp_path / "web-config.yml"
-        rerooted.write_text(yaml.safe_dump(web_config))
-        promtool = shutil.which("promtool")
-        assert promtool is not None
-        checked = subprocess.run(
-            [promtool, "check", "web-config", str(rerooted)],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        assert checked.returncode == 0, checked.stdout + checked.stderr
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EASEE_")}
-        env.update(
-            PYTHONPATH=str(REPO_ROOT),
-            EASEE_USERNAME="owner@example.org",
-            EASEE_PASSWORD="an-easee-password",
-        )
-        result = subprocess.run(
-            [sys.executable, "-m", "exporter", "check-config", "--web.config.file", str(rerooted)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env=env,
-        )
-        assert result.returncode == 0, result.stderr
-        assert "HTTPS with 1 basic-auth user(s)" in result.stdout
+        assert_web_config_accepted(web_config, tmp_path)
         scrape = _named(tls_overlay, "Secret", "easee-exporter-scrape")["stringData"]
         hashed = web_config["basic_auth_users"][scrape["username"]]
         assert bcrypt.checkpw(scrape["password"].encode(), hashed.encode())

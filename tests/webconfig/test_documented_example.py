@@ -13,7 +13,7 @@ import bcrypt
 import pytest
 
 from exporter.config import CommandLine, load_settings
-from tests.webconfig.test_web_config_file import promtool
+from tests.webconfig.support import promtool
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 TEXT = DOC.read_text(encoding="utf-8")
@@ -54,7 +54,7 @@ def test_the_document_shows_both_web_configurations() -> None:
 def test_web_configuration_passes_promtool_and_the_service(made: Path, text: str) -> None:
     web_config = made / "web-config.yml"
     web_config.write_text(text)
-    checked = promtool(web_config)
+    checked = promtool("check", "web-config", str(web_config))
     assert checked.returncode == 0, checked.stdout + checked.stderr
     settings = load_settings(
         CommandLine(web_config_file=str(web_config)),
@@ -75,13 +75,5 @@ def test_scrape_configuration_passes_promtool(made: Path) -> None:
     (files / "scrape-password").write_text(DOC_PASSWORD)
     config = made / "prometheus.yml"
     config.write_text(SCRAPE_CONFIG.replace("/etc/prometheus/easee-exporter", str(files)))
-    binary = shutil.which("promtool")
-    assert binary is not None
-    result = subprocess.run(
-        [binary, "check", "config", str(config)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    result = promtool("check", "config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
