@@ -245,11 +245,11 @@ def validate_web_config(
     Only the structure is checked here; whether the files can be read and hold a matching
     certificate and key is for the TLS layer, which loads them.
     """
+    # Imported here: the loader imports this module.
     from exporter.config.loader import field_message
 
+    # Sections are copied: unsupported keys are taken out and paths rewritten below.
     data = {key: dict(value) if isinstance(value, dict) else value for key, value in data.items()}
-    if isinstance(data.get("tls_server_config"), dict):
-        data["tls_server_config"] = dict(data["tls_server_config"])
     problems = _strip_unsupported(data)
     # An empty tls_server_config means no TLS, as in exporter-toolkit.
     if data.get("tls_server_config") in ({}, None):
