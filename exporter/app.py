@@ -37,7 +37,10 @@ from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, se
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
 from exporter.statuspage import status_page_handler
+from exporter.tls import TLSFileError
+from exporter.webconfig import WebFront
 from exporter.webhooks import CommandTarget, Controller, add_routes
+from exporter.webhooks.routes import PREFIX as API_PREFIX
 
 _log = structlog.get_logger(__name__)
 
@@ -46,6 +49,8 @@ STATIC_DIR = Path(__file__).parent / "static"
 FREEZE_AFTER_AT_MOST = 300.0
 #: How often the configuration file's modification time is checked; a stat is cheap.
 CONFIG_POLL_INTERVAL = 5.0
+LIVENESS_PATHS = ("/healthz", "/-/healthy", "/livez")
+READINESS_PATHS = ("/readyz", "/-/ready")
 
 
 @dataclass(slots=True)
@@ -59,6 +64,7 @@ class Service:
     liveness: Liveness
     clock: Callable[[], float]
     metrics_endpoint: MetricsEndpoint
+    front: WebFront
     controller: Controller | None = None
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
@@ -98,11 +104,19 @@ def create_app(
         clock=clock,
         log_setup=log_setup,
         config_poll_interval=config_poll_interval or CONFIG_POLL_INTERVAL,
+        # Probes carry no credentials; the control API checks its own.
+        front=WebFront(
+            settings.web_config,
+            open_paths=LIVENESS_PATHS + READINESS_PATHS,
+            open_prefixes=(f"{API_PREFIX}/",),
+        ),
     )
     service.controller = Controller.from_settings(
         settings, accounts=_FleetLookup(service), store=store, metrics=metrics
     )
-    app = web.Application(client_max_size=settings.web.max_body_size)
+    app = web.Application(
+        client_max_size=settings.web.max_body_size, middlewares=[service.front.middleware]
+    )
     app[SERVICE] = service
     if settings.demo:
         app.cleanup_ctx.append(_demo_cloud)
@@ -149,14 +163,15 @@ def _add_routes(app: web.Application, service: Service) -> None:
 
     live = liveness_handler(service.liveness)
     ready = readiness_handler(lambda: service.fleet.readiness() if service.fleet else {})
-    for path in ("/healthz", "/-/healthy", "/livez"):
+    for path in LIVENESS_PATHS:
         app.router.add_get(path, live)
-    for path in ("/readyz", "/-/ready"):
+    for path in READINESS_PATHS:
         app.router.add_get(path, ready)
     app.router.add_get("/", status_page_handler(service.store, service.clock))
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
+    app.on_response_prepare.append(service.front.add_headers)
     if service.controller is not None:
         add_routes(app, service.controller)
 
@@ -261,12 +276,12 @@ async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _config_watcher(app: web.Application) -> AsyncIterator[None]:
-    """Reload when the configuration file changes, as SIGHUP does (Kubernetes updates a
-    mounted ConfigMap in place and sends no signal)."""
+    """Reload when a configuration file or a certificate changes, as SIGHUP does
+    (Kubernetes updates a mounted ConfigMap or Secret in place and sends no signal)."""
     service = app[SERVICE]
     task: asyncio.Task[None] | None = None
-    if service.settings.config_file is not None:
-        task = asyncio.create_task(_watch_config(app, service.settings.config_file))
+    if service.settings.watched_files():
+        task = asyncio.create_task(_watch_config(app))
     yield
     if task is not None:
         task.cancel()
@@ -282,15 +297,25 @@ def _file_stamp(path: Path) -> tuple[float, int] | None:
     return stat.st_mtime, stat.st_size
 
 
-async def _watch_config(app: web.Application, path: Path) -> None:
+def _file_stamps(paths: tuple[Path, ...]) -> dict[Path, tuple[float, int] | None]:
+    return {path: _file_stamp(path) for path in paths}
+
+
+async def _watch_config(app: web.Application) -> None:
     service = app[SERVICE]
-    stamp = _file_stamp(path)
+    stamps = _file_stamps(service.settings.watched_files())
     while True:
         await asyncio.sleep(service.config_poll_interval)
-        current = _file_stamp(path)
-        if current != stamp and current is not None:
-            stamp = current
-            _log.info("configuration file changed", path=str(path))
+        # The files to watch follow the configuration: a reload may name other ones.
+        current = _file_stamps(service.settings.watched_files())
+        changed = [
+            path
+            for path, stamp in current.items()
+            if stamp is not None and stamps.get(path, stamp) != stamp
+        ]
+        stamps = current
+        if changed:
+            _log.info("configuration file changed", paths=[str(path) for path in changed])
             await reload(app)
 
 
@@ -322,6 +347,7 @@ async def reload(app: web.Application) -> bool:
     service.liveness.max_data_age = result.liveness.max_data_age
     service.metrics.liveness_max_data_age.set(result.liveness.max_data_age)
     service.metrics.set_accounts(a.name for a in result.enabled_accounts)
+    service.front.apply(result.web_config)
     if service.fleet is not None:
         await service.fleet.apply(result)
     _log.info("configuration reloaded", changes=changes.describe())
@@ -330,12 +356,16 @@ async def reload(app: web.Application) -> bool:
 
 async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
     """Serve until asked to stop; returns the process exit code."""
-    app = create_app(settings, log_setup=setup)
+    try:
+        app = create_app(settings, log_setup=setup)
+    except TLSFileError as error:  # changed since the configuration was checked
+        _log.error("cannot serve TLS", problem=f"tls_server_config.{error.key}: {error.message}")
+        return 2
     service = app[SERVICE]
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     host, port = split_listen_address(settings.web.listen_address)
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=service.front.ssl_context)
     try:
         await site.start()
     except OSError as error:
@@ -366,7 +396,7 @@ async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
 
 def _announce(service: Service, host: str, port: int) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    base = f"http://{shown}:{port}"
+    base = f"{service.front.scheme}://{shown}:{port}"
     _log.info("listening", url=base)
     token = service.settings.demo_token
     if token is not None:

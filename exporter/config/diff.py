@@ -32,6 +32,7 @@ class SettingsDiff:
     liveness_changed: bool = False
     easee_changed: bool = False  # URLs, timeouts, budget, intervals: clients need a restart
     web_changed: bool = False
+    web_config_changed: bool = False  # the web configuration file (TLS, basic auth, headers)
     listen_address_changed: bool = False  # cannot be applied without a restart
 
     @property
@@ -63,6 +64,7 @@ class SettingsDiff:
             ("liveness", self.liveness_changed),
             ("easee", self.easee_changed),
             ("web", self.web_changed),
+            ("web configuration file", self.web_config_changed),
         ):
             if flag:
                 lines.append(f"{label} settings changed")
@@ -103,5 +105,6 @@ def diff(old: Settings, new: Settings) -> SettingsDiff:
         liveness_changed=old.liveness != new.liveness,
         easee_changed=old.easee != new.easee,
         web_changed=old.web != new.web,
+        web_config_changed=old.web_config != new.web_config,
         listen_address_changed=old.web.listen_address != new.web.listen_address,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -38,8 +38,15 @@ from exporter.config.model import (
     WebSettings,
     new_demo_token,
 )
-from exporter.config.sources import FileReader, RawConfig, describe_read_error, gather
+from exporter.config.sources import (
+    FileReader,
+    RawConfig,
+    describe_read_error,
+    gather,
+    read_yaml_mapping,
+)
 from exporter.config.sources import read_text_file as read_text_file
+from exporter.config.webconfig import WebConfig, validate_web_config, web_config_problem
 
 M = TypeVar("M", bound=BaseModel)
 C = TypeVar("C", WebhookToken, WebhookSecret)
@@ -119,7 +126,7 @@ class _Loader:
                 where = tuple(item["loc"])
                 if renamed and where and isinstance(where[0], str) and where[0] in renamed:
                     where = (renamed[where[0]], *where[1:])
-                self.problem((*loc, *where), _message(item, model, where))
+                self.problem((*loc, *where), field_message(item, model, where))
         return None
 
     def items(self, data: dict[str, Any], key: str, loc: Loc) -> list[tuple[Loc, Any]]:
@@ -190,6 +197,7 @@ class _Loader:
         accounts, invalid_names = self.accounts(data)
         chargers = self.chargers(data, accounts, invalid_names)
         tokens, secrets = self.webhooks(data, demo=command_line.demo)
+        web_config = self.web_config()
 
         credentials: list[tuple[Loc, WebhookToken | WebhookSecret, SecretStr]] = [
             (loc, t, t.token) for loc, t in tokens
@@ -234,7 +242,39 @@ class _Loader:
             easee=easee or EaseeSettings(),
             web=web or WebSettings(),
             metrics=metrics or MetricsSettings(),
+            web_config=web_config,
+            web_config_file=self.raw.web_config_file,
         )
+
+    def web_config(self) -> WebConfig | None:
+        """The web configuration file, its certificates loaded once to prove they can be."""
+        path = self.raw.web_config_file
+        if path is None:
+            return None
+        rank = len(_SECTIONS) + 1  # after the main file's problems
+        data, problems = read_yaml_mapping(
+            path,
+            self.raw.web_config_label,
+            self.read_file,
+            "must hold a mapping of keys (tls_server_config, basic_auth_users, ...)",
+        )
+        self.problems.extend((rank, p) for p in problems)
+        if problems:
+            return None
+        config, found = validate_web_config(data or {}, path.parent)
+        self.problems.extend((rank, web_config_problem(path, loc, msg)) for loc, msg in found)
+        if config is None or config.tls is None:
+            return config
+        # Imported here: the TLS layer is only needed when the file sets it up.
+        from exporter.tls import TLSFileError, server_context
+
+        try:
+            server_context(config.tls)
+        except TLSFileError as error:
+            loc = ("tls_server_config", error.key)
+            self.problems.append((rank, web_config_problem(path, loc, error.message)))
+            return None
+        return config
 
     def accounts(self, data: dict[str, Any]) -> tuple[list[tuple[Loc, Account]], frozenset[str]]:
         valid: list[tuple[Loc, Account]] = []
@@ -346,13 +386,17 @@ def _model_at(model: type[BaseModel], where: tuple[Any, ...]) -> type[BaseModel]
         if not isinstance(part, str) or part not in model.model_fields:
             return None
         annotation = model.model_fields[part].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional section (``Section | None``) is owned by its model all the same.
+        options = [annotation, *get_args(annotation)]
+        owner = next((t for t in options if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        if owner is None:
             return None
-        model = annotation
+        model = owner
     return model
 
 
-def _message(item: Mapping[str, Any], model: type[BaseModel], where: tuple[Any, ...]) -> str:
+def field_message(item: Mapping[str, Any], model: type[BaseModel], where: tuple[Any, ...]) -> str:
+    """A pydantic error as a short message without the value (unknown keys get a hint)."""
     kind = item["type"]
     if kind == "extra_forbidden":
         owner = _model_at(model, where)

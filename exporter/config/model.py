@@ -20,9 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     field_validator,
@@ -30,7 +28,9 @@ from pydantic import (
 )
 
 from exporter.config import rules
+from exporter.config.base import Frozen as Frozen
 from exporter.config.errors import format_loc
+from exporter.config.webconfig import WebConfig
 
 DEFAULT_PORT = 34739
 DEFAULT_LISTEN_ADDRESS = f"0.0.0.0:{DEFAULT_PORT}"
@@ -150,12 +150,6 @@ Serial = Annotated[
     Field(pattern=r"^[A-Z0-9]{4,20}$", description="charger serial, e.g. EH123456"),
 ]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
-
-
-class Frozen(BaseModel):
-    """Base of every configuration model: immutable, strict about keys, silent about inputs."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class RateLimit(Frozen):
@@ -378,6 +372,7 @@ class CommandLine:
     log_level: str | None = None
     log_format: str | None = None
     demo: bool = False
+    web_config_file: str | None = None
 
 
 DEMO_ACCOUNT = "demo"
@@ -410,6 +405,10 @@ class Settings(Frozen):
     demo: bool = False
     command_line: CommandLine = CommandLine()
     config_file: Path | None = None
+    # ``--web.config.file``: TLS, basic auth and headers of the HTTP server (None: plain
+    # HTTP, no authentication beyond the control API's own).
+    web_config: WebConfig | None = None
+    web_config_file: Path | None = None
 
     @model_validator(mode="after")
     def _cross_rules(self) -> Self:
@@ -463,7 +462,16 @@ class Settings(Frozen):
                 values.append(account.password.get_secret_value())
         values.extend(t.token.get_secret_value() for t in self.webhooks.tokens)
         values.extend(s.secret.get_secret_value() for s in self.webhooks.secrets)
+        if self.web_config is not None:
+            values.extend(h.get_secret_value() for h in self.web_config.basic_auth_users.values())
         return tuple(values)
+
+    def watched_files(self) -> tuple[Path, ...]:
+        """The files a change of which reloads the configuration."""
+        files = [self.config_file, self.web_config_file]
+        if self.web_config is not None:
+            files.extend(self.web_config.files())
+        return tuple(path for path in files if path is not None)
 
     def with_easee_urls(self, api_url: str, stream_url: str) -> Settings:
         """A copy pointing at another cloud (the in-process simulator of ``--demo``)."""
