@@ -9,7 +9,7 @@ its own, so that one bad entry does not hide the problems of the others.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -98,6 +98,8 @@ class _Loader:
         # (rank, problem): reported section by section in the documented order, each
         # section's entry problems before the rules spanning its entries.
         self.problems: list[tuple[int, ConfigProblem]] = [(-1, p) for p in raw.problems]
+        #: entries validated without their faulty keys (see :meth:`_salvage`)
+        self.salvaged: set[Loc] = set()
 
     def problem(self, loc: Loc, message: str) -> None:
         # Unknown top-level keys first: they often explain the problems that follow.
@@ -115,12 +117,29 @@ class _Loader:
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            for item in error.errors(include_url=False, include_input=False):
-                where = tuple(item["loc"])
-                if renamed and where and isinstance(where[0], str) and where[0] in renamed:
-                    where = (renamed[where[0]], *where[1:])
-                self.problem((*loc, *where), _message(item, model, where))
-        return None
+            errors = error.errors(include_url=False, include_input=False)
+        for item in errors:
+            where = tuple(item["loc"])
+            if renamed and where and isinstance(where[0], str) and where[0] in renamed:
+                where = (renamed[where[0]], *where[1:])
+            self.problem((*loc, *where), _message(item, model, where))
+        return self._salvage(model, data, loc, errors)
+
+    def _salvage(
+        self, model: type[M], data: object, loc: Loc, errors: Sequence[Mapping[str, Any]]
+    ) -> M | None:
+        """The entry without its faulty keys, so that the rules spanning entries (duplicate
+        names and serials, unknown accounts, short tokens) still see it in this run. The
+        problems are recorded already, so a salvaged entry never reaches :class:`Settings`."""
+        if not isinstance(data, dict):
+            return None
+        faulty = {item["loc"][0] for item in errors if item["loc"]}
+        try:
+            salvaged = model.model_validate({k: v for k, v in data.items() if k not in faulty})
+        except ValidationError:
+            return None  # a required key is faulty: nothing left to check
+        self.salvaged.add(loc)
+        return salvaged
 
     def items(self, data: dict[str, Any], key: str, loc: Loc) -> list[tuple[Loc, Any]]:
         value = data.get(key)
@@ -194,7 +213,10 @@ class _Loader:
         credentials: list[tuple[Loc, WebhookToken | WebhookSecret, SecretStr]] = [
             (loc, t, t.token) for loc, t in tokens
         ] + [(loc, s, s.secret) for loc, s in secrets]
-        for loc, message in rules.check_all(accounts, chargers, credentials, invalid_names):
+        checks = rules.check_all(
+            accounts, chargers, credentials, invalid_names, frozenset(self.salvaged)
+        )
+        for loc, message in checks:
             self.problem(loc, message)
         # A misspelt or malformed section may be where the accounts are: say that, not this.
         accounts_unknown = (

@@ -49,8 +49,10 @@ Action = Literal["pause", "resume", "lock", "unlock", "read"]
 ACTIONS: frozenset[Action] = frozenset(get_args(Action))
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LogFormat = Literal["auto", "json", "console"]
-# The plugin's card colours plus the cloud's own colour names (seed-behaviour.md 12.6).
-Color = Literal["black", "red", "blue", "white", "grey", "anthracite"]
+# The cloud's colour names (ChargerColorType), the ones the service can show and export. The
+# plugin's card offered a "gris" picture, which is Easee's anthracite.
+Color = Literal["black", "red", "blue", "white", "anthracite"]
+_COLOR_ALIASES = {"grey": "anthracite", "gray": "anthracite"}
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -78,6 +80,15 @@ def parse_duration(value: object) -> object:
 
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def _colour(value: object) -> object:
+    text = _lower(value)
+    if isinstance(text, str) and text in _COLOR_ALIASES:
+        raise ValueError(
+            f"{text!r} is not one of Easee's colours: the grey charger is {_COLOR_ALIASES[text]!r}"
+        )
+    return text
 
 
 def _check_name(value: str) -> str:
@@ -297,7 +308,7 @@ class Charger(Frozen):
     account: Name
     name: str | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool = True
-    color: Annotated[Color, BeforeValidator(_lower)] | None = None
+    color: Annotated[Color, BeforeValidator(_colour)] | None = None
 
 
 class _Credential(Frozen):

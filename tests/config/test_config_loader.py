@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -21,6 +22,8 @@ from exporter.config import (
     load_settings,
     reload_settings,
 )
+from exporter.config.model import Color
+from exporter.easee.enums import CHARGER_COLORS
 
 CREDENTIALS = {"EASEE_USERNAME": "owner@example.org", "EASEE_PASSWORD": "correct-horse-battery"}
 
@@ -408,3 +411,9 @@ def test_standard_webhooks_secret_key() -> None:
     assert base64.b64encode(digest) == b"g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     raw = WebhookSecret(name="raw", secret=SecretStr("a plain secret of 24 byte"))
     assert raw.key() == b"a plain secret of 24 byte"
+
+
+def test_the_colours_are_the_clouds() -> None:
+    """A colour the configuration accepts is one the status page and the info metric can
+    show: before, ``grey`` was accepted and then dropped."""
+    assert set(get_args(Color)) == {entry.label for entry in CHARGER_COLORS.entries}
