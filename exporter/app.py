@@ -324,7 +324,8 @@ async def reload(app: web.Application) -> bool:
     service.metrics.set_accounts(a.name for a in result.enabled_accounts)
     if service.fleet is not None:
         await service.fleet.apply(result)
-    _log.info("configuration reloaded", changes=changes.describe())
+    # Each line is something applied (or, for the listen address, deferred to the restart).
+    _log.info("configuration reloaded", changes=changes.describe() or ["nothing changed"])
     return True
 
 
@@ -368,9 +369,9 @@ def _announce(service: Service, host: str, port: int) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"http://{shown}:{port}"
     _log.info("listening", url=base)
-    token = service.settings.demo_token
-    if token is not None:
-        # The demo's generated token is meant to be seen: it is printed, never logged.
+    token, secret = service.settings.demo_token, service.settings.demo_secret
+    if token is not None and secret is not None:
+        # The demo's generated credentials are meant to be seen: printed, never logged.
         print(
             f"easee-exporter demo is running on a simulated Easee cloud\n"
             f"  status page  {base}/\n"
@@ -379,6 +380,7 @@ def _announce(service: Service, host: str, port: int) -> None:
             f"  readiness    {base}/readyz\n"
             f"  chargers     curl -H 'Authorization: Bearer {token.get_secret_value()}' "
             f"{base}/api/v1/chargers\n"
+            f"  demo HMAC secret (Standard Webhooks): {secret.get_secret_value()}\n"
             f"  demo webhook token: {token.get_secret_value()}",
             flush=True,
         )

@@ -19,6 +19,7 @@ from exporter.config import rules
 from exporter.config.errors import ConfigError, ConfigProblem, Loc
 from exporter.config.model import (
     DEMO_ACCOUNT,
+    DEMO_SECRET_NAME,
     DEMO_TOKEN_NAME,
     Account,
     Action,
@@ -36,6 +37,7 @@ from exporter.config.model import (
     WebhookSecret,
     WebhookToken,
     WebSettings,
+    new_demo_secret,
     new_demo_token,
 )
 from exporter.config.sources import FileReader, RawConfig, describe_read_error, gather
@@ -196,7 +198,9 @@ class _Loader:
         fields = _rights(entry.actions, entry.chargers)
         return self.validate(model, {"name": entry.name, field: value, **fields}, loc, {field: key})
 
-    def run(self, command_line: CommandLine, demo_token: str | None) -> Settings:
+    def run(
+        self, command_line: CommandLine, demo_token: str | None, demo_secret: str | None
+    ) -> Settings:
         data = self.raw.data
         for key in data:
             if key not in _SECTIONS:
@@ -234,6 +238,7 @@ class _Loader:
             raise ConfigError(p for _, p in sorted(self.problems, key=lambda item: item[0]))
 
         token_list = tuple(t for _, t in tokens)
+        secret_list = tuple(s for _, s in secrets)
         account_list = tuple(a for _, a in accounts)
         charger_list = tuple(c for _, c in chargers)
         if command_line.demo:
@@ -244,10 +249,15 @@ class _Loader:
             token_list += (
                 WebhookToken(name=DEMO_TOKEN_NAME, token=SecretStr(demo_token or new_demo_token())),
             )
+            secret_list += (
+                WebhookSecret(
+                    name=DEMO_SECRET_NAME, secret=SecretStr(demo_secret or new_demo_secret())
+                ),
+            )
         return Settings(
             accounts=account_list,
             chargers=charger_list,
-            webhooks=Webhooks(tokens=token_list, secrets=tuple(s for _, s in secrets)),
+            webhooks=Webhooks(tokens=token_list, secrets=secret_list),
             demo=command_line.demo,
             command_line=command_line,
             config_file=self.raw.config_file,
@@ -338,6 +348,12 @@ class _Loader:
             s_entry = self.validate(_SecretEntry, item, loc)
             if s_entry is None:
                 continue
+            if demo and s_entry.name == DEMO_SECRET_NAME:
+                self.problem(
+                    (*loc, "name"),
+                    f"{DEMO_SECRET_NAME!r} is reserved for the secret --demo generates",
+                )
+                continue
             secret = self.credential(
                 WebhookSecret, loc, s_entry, s_entry.secret, s_entry.secret_file
             )
@@ -394,28 +410,30 @@ def load_settings(
     read_file: FileReader = read_text_file,
     *,
     demo_token: str | None = None,
+    demo_secret: str | None = None,
 ) -> Settings:
     """Build the service's :class:`Settings` from its sources, or raise :class:`ConfigError`.
 
     ``command_line`` carries the flags, ``env`` the environment (``os.environ`` in the
-    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` keeps
-    the generated token of ``--demo`` across reloads.
+    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` and
+    ``demo_secret`` keep the generated credentials of ``--demo`` across reloads.
     """
     raw = gather(command_line, env, read_file)
-    return _Loader(raw, read_file).run(command_line, demo_token)
+    return _Loader(raw, read_file).run(command_line, demo_token, demo_secret)
 
 
 def reload_settings(
     current: Settings, env: Mapping[str, str], read_file: FileReader = read_text_file
 ) -> Settings | ConfigError:
     """Read the same sources again (for SIGHUP). On error the caller keeps ``current``."""
-    token = current.demo_token
+    token, secret = current.demo_token, current.demo_secret
     try:
         return load_settings(
             current.command_line,
             env,
             read_file,
             demo_token=token.get_secret_value() if token is not None else None,
+            demo_secret=secret.get_secret_value() if secret is not None else None,
         )
     except ConfigError as error:
         return error

@@ -393,11 +393,18 @@ class CommandLine:
 
 DEMO_ACCOUNT = "demo"
 DEMO_TOKEN_NAME = "demo"
+DEMO_SECRET_NAME = "demo-hmac"
 
 
 def new_demo_token() -> str:
     """A fresh random bearer token for ``--demo`` (printed at start-up, never configured)."""
     return token_source.token_urlsafe(24)
+
+
+def new_demo_secret() -> str:
+    """A fresh Standard Webhooks secret for ``--demo`` (``whsec_`` and 32 random bytes), so
+    that signed requests can be tried without a configuration file."""
+    return "whsec_" + base64.b64encode(token_source.token_bytes(32)).decode()
 
 
 class Settings(Frozen):
@@ -417,7 +424,7 @@ class Settings(Frozen):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     # ``--demo``: one account (demo/demo) against the in-process simulator, and a generated
-    # webhook token named "demo".
+    # webhook token ("demo") and HMAC secret ("demo-hmac").
     demo: bool = False
     command_line: CommandLine = CommandLine()
     config_file: Path | None = None
@@ -461,6 +468,14 @@ class Settings(Frozen):
             return None
         token = next((t for t in self.webhooks.tokens if t.name == DEMO_TOKEN_NAME), None)
         return token.token if token else None
+
+    @property
+    def demo_secret(self) -> SecretStr | None:
+        """The generated HMAC secret of ``--demo`` (None outside demo mode)."""
+        if not self.demo:
+            return None
+        secret = next((s for s in self.webhooks.secrets if s.name == DEMO_SECRET_NAME), None)
+        return secret.secret if secret else None
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret in clear, for the log redactor to mask wherever it appears.

@@ -349,6 +349,12 @@ webhooks:
         reloaded = reload_settings(first, {})
         assert isinstance(reloaded, Settings)
         assert reloaded.demo_token == first.demo_token
+        assert first.demo_secret is not None
+        assert first.demo_secret != second.demo_secret
+        assert reloaded.demo_secret == first.demo_secret
+        (secret,) = first.webhooks.secrets
+        assert len(secret.key()) == 32
+        assert first.demo_secret.get_secret_value() in first.secret_values()
 
     def test_the_demo_token_name_is_reserved(self, tmp_path: Path) -> None:
         config = write(
@@ -357,6 +363,15 @@ webhooks:
         )
         assert problems(CommandLine(config_file=str(config), demo=True), {}) == [
             "webhooks.tokens[0].name: 'demo' is reserved for the token --demo generates"
+        ]
+
+    def test_the_demo_secret_name_is_reserved(self, tmp_path: Path) -> None:
+        config = write(
+            tmp_path / "easee.yaml",
+            "webhooks:\n  secrets: [{name: demo-hmac, secret: my-own-demo-secret-0123456789}]\n",
+        )
+        assert problems(CommandLine(config_file=str(config), demo=True), {}) == [
+            "webhooks.secrets[0].name: 'demo-hmac' is reserved for the secret --demo generates"
         ]
 
     def test_urls_can_point_at_the_simulator(self) -> None:
