@@ -34,9 +34,10 @@ from exporter.fleet import Fleet
 from exporter.health import Liveness, liveness_handler, readiness_handler
 from exporter.logs import LogSetup, configure_logging
 from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
+from exporter.power_history import PowerHistory, sample_forever
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
-from exporter.statuspage import status_page_handler
+from exporter.statuspage import REFRESH_SECONDS, PageSources, status_page_handler
 from exporter.webhooks import CommandTarget, Controller, add_routes
 
 _log = structlog.get_logger(__name__)
@@ -63,6 +64,10 @@ class Service:
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
     config_poll_interval: float = CONFIG_POLL_INTERVAL
+    #: the status page's sparklines
+    power_history: PowerHistory = field(default_factory=PowerHistory)
+    #: how often the status page's script refreshes the values, seconds
+    page_refresh: float = REFRESH_SECONDS
     #: Set to ask the process to stop; ``exit_code`` says how.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -77,8 +82,13 @@ def create_app(
     clock: Callable[[], float] = time.time,
     log_setup: LogSetup | None = None,
     config_poll_interval: float | None = None,
+    power_history: PowerHistory | None = None,
+    page_refresh: float | None = None,
 ) -> web.Application:
-    """The service as an aiohttp application (not yet started)."""
+    """The service as an aiohttp application (not yet started).
+
+    ``power_history`` and ``page_refresh`` let tests and the screenshot script sample and
+    refresh the status page faster than a person needs."""
     store = StateStore()
     registry = service_registry()
     metrics = ServiceMetrics(registry, max_data_age=settings.liveness.max_data_age)
@@ -98,6 +108,8 @@ def create_app(
         clock=clock,
         log_setup=log_setup,
         config_poll_interval=config_poll_interval or CONFIG_POLL_INTERVAL,
+        power_history=power_history or PowerHistory(),
+        page_refresh=page_refresh or REFRESH_SECONDS,
     )
     service.controller = Controller.from_settings(
         settings, accounts=_FleetLookup(service), store=store, metrics=metrics
@@ -110,6 +122,7 @@ def create_app(
     app.cleanup_ctx.append(_exit_watchdog)
     app.cleanup_ctx.append(_config_watcher)
     app.cleanup_ctx.append(_heap_freezer)
+    app.cleanup_ctx.append(_power_sampler)
     _add_routes(app, service)
     return app
 
@@ -153,7 +166,15 @@ def _add_routes(app: web.Application, service: Service) -> None:
         app.router.add_get(path, live)
     for path in ("/readyz", "/-/ready"):
         app.router.add_get(path, ready)
-    app.router.add_get("/", status_page_handler(service.store, service.clock))
+    page = PageSources(
+        store=service.store,
+        history=service.power_history,
+        accounts=lambda: (
+            tuple(a.status for a in service.fleet.accounts.values()) if service.fleet else ()
+        ),
+        alive=lambda: service.liveness.verdict().alive,
+    )
+    app.router.add_get("/", status_page_handler(page, service.clock, service.page_refresh))
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
@@ -229,6 +250,19 @@ async def _watch_liveness(service: Service) -> None:
             service.exit_code = 1
             service.stop.set()
             return
+
+
+async def _power_sampler(app: web.Application) -> AsyncIterator[None]:
+    """Feeds the status page's power history from the store."""
+    service = app[SERVICE]
+    task = asyncio.create_task(
+        sample_forever(service.power_history, service.store.view, service.clock),
+        name="power-history",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
