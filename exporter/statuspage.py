@@ -363,7 +363,7 @@ def _charger_html(text: Text, view: ChargerView, history: PowerHistory, now: flo
             key=state.key,
             alt=escape(text("state.picture", label=state_label)),
             label=escape(state_label),
-            size=112,
+            size=120,
         ),
         lock_picture=_PICTURE.format(
             kind="lock",

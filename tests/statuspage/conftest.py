@@ -18,6 +18,7 @@ from aiohttp import web
 
 from exporter.app import SERVICE, Service, create_app
 from exporter.config import CommandLine, load_settings
+from exporter.power_history import PowerHistory
 from exporter.simulator import AccountConfig, ChargerSpec, Simulator, SimulatorConfig
 from exporter.simulator import run_simulator as start_simulator
 from tests.statuspage.browser import Browser, run_browser
@@ -30,6 +31,8 @@ HOSTILE_NAME = "<img src=x id=injected>\"&'</h2>"
 BUTTON_CHARGER = ChargerSpec(serial="EH000100", name="Garage", scenario="charging")
 #: Chargers the tests put into each picture's state (serials EH000001.. in this order).
 PICTURE_COUNT = 8
+#: The page's script refreshes this often in the tests (a person needs 10 s, a test less).
+PAGE_REFRESH = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +77,11 @@ async def running() -> AsyncIterator[Running]:
             "EASEE_PASSWORD": PASSWORD,
             "EASEE_WEBHOOK_TOKEN": TOKEN,
         }
-        app = create_app(load_settings(CommandLine(), env))
+        app = create_app(
+            load_settings(CommandLine(), env),
+            power_history=PowerHistory(points=20, interval=0.1),
+            page_refresh=PAGE_REFRESH,
+        )
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
