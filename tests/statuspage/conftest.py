@@ -7,6 +7,7 @@ itself, so the states the tests give the chargers stay put while the browser loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -51,6 +52,20 @@ async def eventually(check: Callable[[], object], within: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """The service on a free port of 127.0.0.1, for as long as the block runs; its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
+
+
 def fleet() -> tuple[ChargerSpec, ...]:
     pictures = tuple(
         ChargerSpec(serial=f"EH{n:06d}", name=f"Bay {n}", scenario="idle")
@@ -82,17 +97,10 @@ async def running() -> AsyncIterator[Running]:
             power_history=PowerHistory(points=20, interval=0.1),
             page_refresh=PAGE_REFRESH,
         )
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        service = app[SERVICE]
-        try:
+        async with serve(app) as url:
+            service = app[SERVICE]
             await eventually(lambda: len(service.store.view().chargers) == len(fleet()))
-            yield Running(sim=sim, service=service, url=f"http://{host}:{port}")
-        finally:
-            await runner.cleanup()
+            yield Running(sim=sim, service=service, url=url)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

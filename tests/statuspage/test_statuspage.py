@@ -15,7 +15,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
-from aiohttp import web
 from PIL import Image, ImageChops, ImageStat
 
 from exporter.app import SERVICE, STATIC_DIR, create_app
@@ -31,6 +30,7 @@ from tests.statuspage.conftest import (
     TOKEN,
     Running,
     eventually,
+    serve,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -526,43 +526,38 @@ async def test_a_refused_login_shows_a_banner_without_the_password(
         "EASEE_PASSWORD": wrong,
     }
     app = create_app(load_settings(CommandLine(), env))
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
     service = app[SERVICE]
-    page = await browser.new_page()
-    try:
+    async with serve(app) as url:
+        page = await browser.new_page()
+        try:
 
-        def refused() -> bool:
-            fleet = service.fleet
-            return fleet is not None and any(
-                a.status.issue is AccountIssue.LOGIN_REFUSED for a in fleet.accounts.values()
-            )
+            def refused() -> bool:
+                fleet = service.fleet
+                return fleet is not None and any(
+                    a.status.issue is AccountIssue.LOGIN_REFUSED for a in fleet.accounts.values()
+                )
 
-        await eventually(refused)
-        await page.set_viewport(1280, 900)
-        for lang in ("en", "fr"):
-            await load(page, f"http://{host}:{port}", f"?lang={lang}")
-            banner = await page.evaluate(
-                """(n => n && {kind: n.dataset.notice, account: n.dataset.account,
-                    text: n.textContent, time: n.querySelector('time') !== null})(
-                    document.querySelector('#notices .notice'))"""
-            )
-            words = CATALOGUE[lang]
-            assert banner["kind"] == "login_refused"
-            assert banner["account"] == "default"
-            assert words["notice.login_refused"].format(account="default") in banner["text"]
-            assert banner["time"], "when the service tries again"
-            health = await page.evaluate("document.querySelector('.health').dataset.health")
-            assert health == "degraded"
-            assert (
-                await page.evaluate("document.querySelector('.empty').textContent")
-                == (words["empty.problem"])
-            )
-            assert wrong not in await page.evaluate("document.documentElement.outerHTML")
-        assert page.problems == []
-    finally:
-        await page.close()
-        await runner.cleanup()
+            await eventually(refused)
+            await page.set_viewport(1280, 900)
+            for lang in ("en", "fr"):
+                await load(page, url, f"?lang={lang}")
+                banner = await page.evaluate(
+                    """(n => n && {kind: n.dataset.notice, account: n.dataset.account,
+                        text: n.textContent, time: n.querySelector('time') !== null})(
+                        document.querySelector('#notices .notice'))"""
+                )
+                words = CATALOGUE[lang]
+                assert banner["kind"] == "login_refused"
+                assert banner["account"] == "default"
+                assert words["notice.login_refused"].format(account="default") in banner["text"]
+                assert banner["time"], "when the service tries again"
+                health = await page.evaluate("document.querySelector('.health').dataset.health")
+                assert health == "degraded"
+                assert (
+                    await page.evaluate("document.querySelector('.empty').textContent")
+                    == (words["empty.problem"])
+                )
+                assert wrong not in await page.evaluate("document.documentElement.outerHTML")
+            assert page.problems == []
+        finally:
+            await page.close()
