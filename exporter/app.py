@@ -34,9 +34,10 @@ from exporter.fleet import Fleet
 from exporter.health import Liveness, liveness_handler, readiness_handler
 from exporter.logs import LogSetup, configure_logging
 from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
+from exporter.power_history import PowerHistory, sample_forever
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
-from exporter.statuspage import status_page_handler
+from exporter.statuspage import REFRESH_SECONDS, PageSources, status_page_handler
 from exporter.tls import TLSFileError
 from exporter.webconfig import WebFront
 from exporter.webhooks import CommandTarget, Controller, add_routes
@@ -69,6 +70,10 @@ class Service:
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
     config_poll_interval: float = CONFIG_POLL_INTERVAL
+    #: the status page's sparklines
+    power_history: PowerHistory = field(default_factory=PowerHistory)
+    #: how often the status page's script refreshes the values, seconds
+    page_refresh: float = REFRESH_SECONDS
     #: Set to ask the process to stop; ``exit_code`` says how.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
@@ -83,8 +88,13 @@ def create_app(
     clock: Callable[[], float] = time.time,
     log_setup: LogSetup | None = None,
     config_poll_interval: float | None = None,
+    power_history: PowerHistory | None = None,
+    page_refresh: float | None = None,
 ) -> web.Application:
-    """The service as an aiohttp application (not yet started)."""
+    """The service as an aiohttp application (not yet started).
+
+    ``power_history`` and ``page_refresh`` let tests and the screenshot script sample and
+    refresh the status page faster than a person needs."""
     store = StateStore()
     registry = service_registry()
     metrics = ServiceMetrics(registry, max_data_age=settings.liveness.max_data_age)
@@ -110,6 +120,8 @@ def create_app(
             open_paths=LIVENESS_PATHS + READINESS_PATHS,
             open_prefixes=(f"{API_PREFIX}/",),
         ),
+        power_history=power_history or PowerHistory(),
+        page_refresh=page_refresh or REFRESH_SECONDS,
     )
     service.controller = Controller.from_settings(
         settings, accounts=_FleetLookup(service), store=store, metrics=metrics
@@ -124,6 +136,7 @@ def create_app(
     app.cleanup_ctx.append(_exit_watchdog)
     app.cleanup_ctx.append(_config_watcher)
     app.cleanup_ctx.append(_heap_freezer)
+    app.cleanup_ctx.append(_power_sampler)
     _add_routes(app, service)
     return app
 
@@ -167,7 +180,15 @@ def _add_routes(app: web.Application, service: Service) -> None:
         app.router.add_get(path, live)
     for path in READINESS_PATHS:
         app.router.add_get(path, ready)
-    app.router.add_get("/", status_page_handler(service.store, service.clock))
+    page = PageSources(
+        store=service.store,
+        history=service.power_history,
+        accounts=lambda: (
+            tuple(a.status for a in service.fleet.accounts.values()) if service.fleet else ()
+        ),
+        alive=lambda: service.liveness.verdict().alive,
+    )
+    app.router.add_get("/", status_page_handler(page, service.clock, service.page_refresh))
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
@@ -244,6 +265,19 @@ async def _watch_liveness(service: Service) -> None:
             service.exit_code = 1
             service.stop.set()
             return
+
+
+async def _power_sampler(app: web.Application) -> AsyncIterator[None]:
+    """Feeds the status page's power history from the store."""
+    service = app[SERVICE]
+    task = asyncio.create_task(
+        sample_forever(service.power_history, service.store.view, service.clock),
+        name="power-history",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
@@ -350,7 +384,8 @@ async def reload(app: web.Application) -> bool:
     service.front.apply(result.web_config)
     if service.fleet is not None:
         await service.fleet.apply(result)
-    _log.info("configuration reloaded", changes=changes.describe())
+    # Each line is something applied (or, for the listen address, deferred to the restart).
+    _log.info("configuration reloaded", changes=changes.describe() or ["nothing changed"])
     return True
 
 
@@ -398,9 +433,9 @@ def _announce(service: Service, host: str, port: int) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     base = f"{service.front.scheme}://{shown}:{port}"
     _log.info("listening", url=base)
-    token = service.settings.demo_token
-    if token is not None:
-        # The demo's generated token is meant to be seen: it is printed, never logged.
+    token, secret = service.settings.demo_token, service.settings.demo_secret
+    if token is not None and secret is not None:
+        # The demo's generated credentials are meant to be seen: printed, never logged.
         print(
             f"easee-exporter demo is running on a simulated Easee cloud\n"
             f"  status page  {base}/\n"
@@ -409,6 +444,7 @@ def _announce(service: Service, host: str, port: int) -> None:
             f"  readiness    {base}/readyz\n"
             f"  chargers     curl -H 'Authorization: Bearer {token.get_secret_value()}' "
             f"{base}/api/v1/chargers\n"
+            f"  demo HMAC secret (Standard Webhooks): {secret.get_secret_value()}\n"
             f"  demo webhook token: {token.get_secret_value()}",
             flush=True,
         )

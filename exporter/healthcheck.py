@@ -83,7 +83,8 @@ def main(args: Sequence[str]) -> int:
         prog="easee-exporter healthcheck",
         description="Exit 0 when the service's liveness endpoint answers 200, 1 otherwise.",
     )
-    parser.add_argument("--url", help="liveness URL (default: http://127.0.0.1:34739/healthz)")
+    # The default shown is the one this run would use (EASEE_EXPORTER_LISTEN moves it).
+    parser.add_argument("--url", help=f"liveness URL (default: {default_url(os.environ)})")
     parser.add_argument(
         "--timeout",
         type=float,

@@ -9,7 +9,7 @@ its own, so that one bad entry does not hide the problems of the others.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, get_args
 
@@ -19,6 +19,7 @@ from exporter.config import rules
 from exporter.config.errors import ConfigError, ConfigProblem, Loc
 from exporter.config.model import (
     DEMO_ACCOUNT,
+    DEMO_SECRET_NAME,
     DEMO_TOKEN_NAME,
     Account,
     Action,
@@ -36,6 +37,7 @@ from exporter.config.model import (
     WebhookSecret,
     WebhookToken,
     WebSettings,
+    new_demo_secret,
     new_demo_token,
 )
 from exporter.config.sources import (
@@ -105,6 +107,8 @@ class _Loader:
         # (rank, problem): reported section by section in the documented order, each
         # section's entry problems before the rules spanning its entries.
         self.problems: list[tuple[int, ConfigProblem]] = [(-1, p) for p in raw.problems]
+        #: entries validated without their faulty keys (see :meth:`_salvage`)
+        self.salvaged: set[Loc] = set()
 
     def problem(self, loc: Loc, message: str) -> None:
         # Unknown top-level keys first: they often explain the problems that follow.
@@ -122,12 +126,29 @@ class _Loader:
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            for item in error.errors(include_url=False, include_input=False):
-                where = tuple(item["loc"])
-                if renamed and where and isinstance(where[0], str) and where[0] in renamed:
-                    where = (renamed[where[0]], *where[1:])
-                self.problem((*loc, *where), field_message(item, model, where))
-        return None
+            errors = error.errors(include_url=False, include_input=False)
+        for item in errors:
+            where = tuple(item["loc"])
+            if renamed and where and isinstance(where[0], str) and where[0] in renamed:
+                where = (renamed[where[0]], *where[1:])
+            self.problem((*loc, *where), field_message(item, model, where))
+        return self._salvage(model, data, loc, errors)
+
+    def _salvage(
+        self, model: type[M], data: object, loc: Loc, errors: Sequence[Mapping[str, Any]]
+    ) -> M | None:
+        """The entry without its faulty keys, so that the rules spanning entries (duplicate
+        names and serials, unknown accounts, short tokens) still see it in this run. The
+        problems are recorded already, so a salvaged entry never reaches :class:`Settings`."""
+        if not isinstance(data, dict):
+            return None
+        faulty = {item["loc"][0] for item in errors if item["loc"]}
+        try:
+            salvaged = model.model_validate({k: v for k, v in data.items() if k not in faulty})
+        except ValidationError:
+            return None  # a required key is faulty: nothing left to check
+        self.salvaged.add(loc)
+        return salvaged
 
     def items(self, data: dict[str, Any], key: str, loc: Loc) -> list[tuple[Loc, Any]]:
         value = data.get(key)
@@ -184,7 +205,9 @@ class _Loader:
         fields = _rights(entry.actions, entry.chargers)
         return self.validate(model, {"name": entry.name, field: value, **fields}, loc, {field: key})
 
-    def run(self, command_line: CommandLine, demo_token: str | None) -> Settings:
+    def run(
+        self, command_line: CommandLine, demo_token: str | None, demo_secret: str | None
+    ) -> Settings:
         data = self.raw.data
         for key in data:
             if key not in _SECTIONS:
@@ -202,7 +225,10 @@ class _Loader:
         credentials: list[tuple[Loc, WebhookToken | WebhookSecret, SecretStr]] = [
             (loc, t, t.token) for loc, t in tokens
         ] + [(loc, s, s.secret) for loc, s in secrets]
-        for loc, message in rules.check_all(accounts, chargers, credentials, invalid_names):
+        checks = rules.check_all(
+            accounts, chargers, credentials, invalid_names, frozenset(self.salvaged)
+        )
+        for loc, message in checks:
             self.problem(loc, message)
         # A misspelt or malformed section may be where the accounts are: say that, not this.
         accounts_unknown = (
@@ -220,6 +246,7 @@ class _Loader:
             raise ConfigError(p for _, p in sorted(self.problems, key=lambda item: item[0]))
 
         token_list = tuple(t for _, t in tokens)
+        secret_list = tuple(s for _, s in secrets)
         account_list = tuple(a for _, a in accounts)
         charger_list = tuple(c for _, c in chargers)
         if command_line.demo:
@@ -230,10 +257,15 @@ class _Loader:
             token_list += (
                 WebhookToken(name=DEMO_TOKEN_NAME, token=SecretStr(demo_token or new_demo_token())),
             )
+            secret_list += (
+                WebhookSecret(
+                    name=DEMO_SECRET_NAME, secret=SecretStr(demo_secret or new_demo_secret())
+                ),
+            )
         return Settings(
             accounts=account_list,
             chargers=charger_list,
-            webhooks=Webhooks(tokens=token_list, secrets=tuple(s for _, s in secrets)),
+            webhooks=Webhooks(tokens=token_list, secrets=secret_list),
             demo=command_line.demo,
             command_line=command_line,
             config_file=self.raw.config_file,
@@ -356,6 +388,12 @@ class _Loader:
             s_entry = self.validate(_SecretEntry, item, loc)
             if s_entry is None:
                 continue
+            if demo and s_entry.name == DEMO_SECRET_NAME:
+                self.problem(
+                    (*loc, "name"),
+                    f"{DEMO_SECRET_NAME!r} is reserved for the secret --demo generates",
+                )
+                continue
             secret = self.credential(
                 WebhookSecret, loc, s_entry, s_entry.secret, s_entry.secret_file
             )
@@ -416,28 +454,30 @@ def load_settings(
     read_file: FileReader = read_text_file,
     *,
     demo_token: str | None = None,
+    demo_secret: str | None = None,
 ) -> Settings:
     """Build the service's :class:`Settings` from its sources, or raise :class:`ConfigError`.
 
     ``command_line`` carries the flags, ``env`` the environment (``os.environ`` in the
-    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` keeps
-    the generated token of ``--demo`` across reloads.
+    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` and
+    ``demo_secret`` keep the generated credentials of ``--demo`` across reloads.
     """
     raw = gather(command_line, env, read_file)
-    return _Loader(raw, read_file).run(command_line, demo_token)
+    return _Loader(raw, read_file).run(command_line, demo_token, demo_secret)
 
 
 def reload_settings(
     current: Settings, env: Mapping[str, str], read_file: FileReader = read_text_file
 ) -> Settings | ConfigError:
     """Read the same sources again (for SIGHUP). On error the caller keeps ``current``."""
-    token = current.demo_token
+    token, secret = current.demo_token, current.demo_secret
     try:
         return load_settings(
             current.command_line,
             env,
             read_file,
             demo_token=token.get_secret_value() if token is not None else None,
+            demo_secret=secret.get_secret_value() if secret is not None else None,
         )
     except ConfigError as error:
         return error

@@ -49,8 +49,10 @@ Action = Literal["pause", "resume", "lock", "unlock", "read"]
 ACTIONS: frozenset[Action] = frozenset(get_args(Action))
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LogFormat = Literal["auto", "json", "console"]
-# The plugin's card colours plus the cloud's own colour names (seed-behaviour.md 12.6).
-Color = Literal["black", "red", "blue", "white", "grey", "anthracite"]
+# The cloud's colour names (ChargerColorType), the ones the service can show and export. The
+# plugin's card offered a "gris" picture, which is Easee's anthracite.
+Color = Literal["black", "red", "blue", "white", "anthracite"]
+_COLOR_ALIASES = {"grey": "anthracite", "gray": "anthracite"}
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -78,6 +80,15 @@ def parse_duration(value: object) -> object:
 
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def _colour(value: object) -> object:
+    text = _lower(value)
+    if isinstance(text, str) and text in _COLOR_ALIASES:
+        raise ValueError(
+            f"{text!r} is not one of Easee's colours: the grey charger is {_COLOR_ALIASES[text]!r}"
+        )
+    return text
 
 
 def _check_name(value: str) -> str:
@@ -291,7 +302,7 @@ class Charger(Frozen):
     account: Name
     name: str | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool = True
-    color: Annotated[Color, BeforeValidator(_lower)] | None = None
+    color: Annotated[Color, BeforeValidator(_colour)] | None = None
 
 
 class _Credential(Frozen):
@@ -377,11 +388,18 @@ class CommandLine:
 
 DEMO_ACCOUNT = "demo"
 DEMO_TOKEN_NAME = "demo"
+DEMO_SECRET_NAME = "demo-hmac"
 
 
 def new_demo_token() -> str:
     """A fresh random bearer token for ``--demo`` (printed at start-up, never configured)."""
     return token_source.token_urlsafe(24)
+
+
+def new_demo_secret() -> str:
+    """A fresh Standard Webhooks secret for ``--demo`` (``whsec_`` and 32 random bytes), so
+    that signed requests can be tried without a configuration file."""
+    return "whsec_" + base64.b64encode(token_source.token_bytes(32)).decode()
 
 
 class Settings(Frozen):
@@ -401,7 +419,7 @@ class Settings(Frozen):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     # ``--demo``: one account (demo/demo) against the in-process simulator, and a generated
-    # webhook token named "demo".
+    # webhook token ("demo") and HMAC secret ("demo-hmac").
     demo: bool = False
     command_line: CommandLine = CommandLine()
     config_file: Path | None = None
@@ -449,6 +467,14 @@ class Settings(Frozen):
             return None
         token = next((t for t in self.webhooks.tokens if t.name == DEMO_TOKEN_NAME), None)
         return token.token if token else None
+
+    @property
+    def demo_secret(self) -> SecretStr | None:
+        """The generated HMAC secret of ``--demo`` (None outside demo mode)."""
+        if not self.demo:
+            return None
+        secret = next((s for s in self.webhooks.secrets if s.name == DEMO_SECRET_NAME), None)
+        return secret.secret if secret else None
 
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret in clear, for the log redactor to mask wherever it appears.
