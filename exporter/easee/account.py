@@ -255,6 +255,9 @@ class EaseeAccount:
         if blocked > 0:
             # An IP block found by the stream or a snapshot stops every call of the account.
             issue, retry_at = AccountIssue.IP_BLOCKED, self._wall_clock() + blocked
+        elif issue is None and self._client.tokens.refused:
+            # The password changed after start-up: the token renewal found it out.
+            issue = AccountIssue.LOGIN_REFUSED
         return AccountStatus(
             name=self._config.name,
             enabled=self._config.enabled,

@@ -279,6 +279,11 @@ class Simulator:
 
     # ------------------------------------------------------------ auth
 
+    def change_password(self, username: str, password: str) -> None:
+        """The owner changed the account's password: later logins need the new one (tokens
+        already issued keep working until they expire or are revoked)."""
+        self.accounts[username].password = password
+
     def login(self, username: str, password: str) -> tuple[Account, TokenPair] | None:
         account = self.accounts.get(username)
         if account is None or account.password != password:

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount
+from exporter.easee.account import AccountConfig, AccountIssue, ChargerRef, EaseeAccount
 from exporter.easee.client import Credentials
 from exporter.easee.commands import Command
 from exporter.easee.errors import (
@@ -172,6 +172,35 @@ async def test_two_accounts_one_with_a_bad_password(session: aiohttp.ClientSessi
         assert (
             len([e for e in logs if e.get("account") == "b" and e["log_level"] == "warning"]) == 1
         )
+
+
+async def test_a_password_changed_after_start_is_found_by_the_token_renewal(
+    session: aiohttp.ClientSession,
+) -> None:
+    """One-second tokens: the renewal ahead of expiry finds the refused login, and the account
+    is not ready for it (with the issue the status page shows) while its stream stays open."""
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config(token_lifetime=1.0)) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            renewals = cloud.requests.count(route="/api/accounts/refresh_token", status=200)
+            await wait_until(
+                lambda: (
+                    cloud.requests.count(route="/api/accounts/refresh_token", status=200) > renewals
+                ),
+                what="a renewal ahead of expiry",
+            )
+            cloud.change_password("demo", "changed-by-the-owner")
+            cloud.set_faults(reject_refresh=True)
+            await wait_until(lambda: not account.ready, what="the refused login")
+            status = account.status
+            assert status.issue is AccountIssue.LOGIN_REFUSED
+            assert status.not_ready_because is not None
+            assert status.not_ready_because.startswith("login refused")
+            assert status.stream is not None
+            assert status.stream.connected
+            assert len(cloud.hub_events.of("negotiate")) == 1
 
 
 async def test_a_restart_with_new_credentials(session: aiohttp.ClientSession) -> None:
