@@ -36,7 +36,7 @@ from exporter.logs import LogSetup, configure_logging
 from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
 from exporter.power_history import PowerHistory, sample_forever
 from exporter.selfmetrics import ServiceMetrics
-from exporter.state import StateStore
+from exporter.state import StateStore, as_seen
 from exporter.statuspage import REFRESH_SECONDS, PageSources, status_page_handler
 from exporter.tls import TLSFileError
 from exporter.webconfig import WebFront
@@ -187,6 +187,7 @@ def _add_routes(app: web.Application, service: Service) -> None:
             tuple(a.status for a in service.fleet.accounts.values()) if service.fleet else ()
         ),
         alive=lambda: service.liveness.verdict().alive,
+        offline_after=lambda: service.settings.easee.charger_offline_after,
     )
     app.router.add_get("/", status_page_handler(page, service.clock, service.page_refresh))
     app.router.add_get("/metrics", metrics)
@@ -271,7 +272,13 @@ async def _power_sampler(app: web.Application) -> AsyncIterator[None]:
     """Feeds the status page's power history from the store."""
     service = app[SERVICE]
     task = asyncio.create_task(
-        sample_forever(service.power_history, service.store.view, service.clock),
+        sample_forever(
+            service.power_history,
+            lambda: as_seen(
+                service.store.view(), service.clock(), service.settings.easee.charger_offline_after
+            ),
+            service.clock,
+        ),
         name="power-history",
     )
     yield

@@ -21,6 +21,9 @@ _BY_TAG: Final[Mapping[str, Lang]] = MappingProxyType({lang: lang for lang in LA
 _EN: Final = {
     "title": "Easee chargers",
     "lang.switch": "Français",
+    "rules": "A car counts as connected in op modes 2, 3, 4, 6 and 7 (the original plugin "
+    "missed 7, awaiting authorization, and took 5, an error). A charger counts as offline when "
+    "Easee says so or after {minutes} minutes without a reading of its own.",
     "nav.label": "Service endpoints",
     "nav.metrics": "Metrics",
     "nav.liveness": "Liveness",
@@ -131,6 +134,10 @@ _EN: Final = {
 _FR: Final = {
     "title": "Bornes Easee",
     "lang.switch": "English",
+    "rules": "Un véhicule compte comme branché dans les modes 2, 3, 4, 6 et 7 (le plugin "
+    "d'origine oubliait le 7, en attente d'autorisation, et prenait le 5, une erreur). Une borne "
+    "compte comme déconnectée quand Easee le dit ou après {minutes} minutes sans mesure de sa "
+    "part.",
     "nav.label": "Points d'accès du service",
     "nav.metrics": "Métriques",
     "nav.liveness": "Vivacité",

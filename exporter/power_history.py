@@ -30,7 +30,10 @@ class Sample:
 
 
 def kilowatts(charger: ChargerView) -> float | None:
-    """The charger's total power now (kW), None without a usable reading."""
+    """The charger's total power now (kW), None without a usable reading or while offline
+    (its last reading is not its power now)."""
+    if charger.derived.online is False:
+        return None
     power = charger.value(ObservationId.TOTAL_POWER)
     if isinstance(power, bool) or not isinstance(power, int | float) or not math.isfinite(power):
         return None

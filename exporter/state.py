@@ -146,6 +146,19 @@ class StoreView:
     last_received_at: float | None
 
 
+def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:
+    """``view`` as a person should see it at ``now``: a charger offline by its own clock
+    (:meth:`ChargerView.online`) carries ``derived.online = False``, as if the cloud said so.
+    The same object when no charger is offline that way."""
+    changed: dict[str, ChargerView] = {}
+    for charger_id, charger in view.chargers.items():
+        if charger.derived.online is not False and charger.online(now, offline_after) is False:
+            changed[charger_id] = replace(charger, derived=replace(charger.derived, online=False))
+    if not changed:
+        return view
+    return replace(view, chargers=MappingProxyType({**view.chargers, **changed}))
+
+
 Predicate: TypeAlias = Callable[[ChargerView], bool]
 
 _EMPTY: Mapping[int, Observation] = MappingProxyType({})

@@ -38,7 +38,7 @@ from exporter.easee.situations import ERROR, LOCK_PICTURES, OFFLINE, situation
 from exporter.page_health import AccountSource, Notice, Overview, overview
 from exporter.page_text import SCRIPT_KEYS, Text, choose_language
 from exporter.power_history import PowerHistory, Sample, kilowatts
-from exporter.state import ChargerView, StateStore
+from exporter.state import ChargerView, StateStore, as_seen
 
 #: Only this origin's files: the page's script and style are static files, not inline.
 CONTENT_SECURITY_POLICY = (
@@ -77,6 +77,7 @@ _PAGE = """<!doctype html>
 </main>
 <footer>
 <p>{version_text}</p>
+<p class="rules">{rules_text}</p>
 <nav aria-label="{nav_label}"><a href="/metrics">{nav_metrics}</a> ·
 <a href="/healthz">{nav_liveness}</a> · <a href="/readyz">{nav_readiness}</a> ·
 <a href="/api/v1/openapi.json">{nav_api}</a></nav>
@@ -150,6 +151,8 @@ class PageSources:
     accounts: AccountSource
     #: True while data is fresh enough (the liveness verdict)
     alive: Callable[[], bool]
+    #: ``easee.charger_offline_after`` now (a reload may change it)
+    offline_after: Callable[[], float]
 
 
 def _number(value: float, digits: int = 1) -> str:
@@ -395,7 +398,7 @@ def render_page(
     sources: PageSources, now: float, text: Text, refresh: float = REFRESH_SECONDS
 ) -> str:
     """The whole page for the current state, in ``text``'s language."""
-    view = sources.store.view()
+    view = as_seen(sources.store.view(), now, sources.offline_after())
     figures = overview(view, sources.accounts(), now=now, alive=sources.alive())
     chargers = sorted(view.chargers.values(), key=lambda c: (c.meta.name, c.meta.charger_id))
     empty_key = "empty.problem" if figures.notices else "empty"
@@ -407,6 +410,7 @@ def render_page(
         title=escape(text("title")),
         version=escape(__version__),
         version_text=escape(text("version", version=__version__)),
+        rules_text=escape(text("rules", minutes=round(sources.offline_after() / 60))),
         refresh=f"{refresh:g}",
         reload=f"{refresh * 6:.0f}",
         script_text=escape(script_text),
