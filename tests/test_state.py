@@ -136,20 +136,6 @@ class TestTimestampRules:
         ]
         assert [store.apply(observation) for observation in again] == [Outcome.DUPLICATE] * 3
 
-    def test_a_far_future_stamp_stops_blocking_when_a_skew_limit_is_set(self, cloud: Cloud) -> None:
-        store = StateStore(max_future_skew=3600.0)
-        store.upsert_charger(ChargerMeta(charger_id=CHARGER))
-        received = T0 + 100
-        store.apply(cloud.frame(120, "5.0", at=10 * 86400, received=received))
-        assert store.apply(cloud.frame(120, "6.0", at=100, received=received + 1)) is (
-            Outcome.ACCEPTED
-        )
-        assert value(store, 120) == 6.0
-        unguarded = StateStore()
-        unguarded.upsert_charger(ChargerMeta(charger_id=CHARGER))
-        unguarded.apply(cloud.frame(120, "5.0", at=10 * 86400, received=received))
-        assert unguarded.apply(cloud.frame(120, "6.0", at=100)) is Outcome.OUTDATED
-
 
 class TestLifetimeCounters:
     def test_lifetime_energy_never_goes_down(self, store: StateStore, cloud: Cloud) -> None:

@@ -281,17 +281,6 @@ class EaseeAccount:
                 self._dispatcher.register(accepted)
         return accepted
 
-    async def send_settings(
-        self, charger_id: str, settings: Mapping[str, bool | int | float]
-    ) -> list[CommandAccepted]:
-        """``POST .../settings``; one acknowledgement per changed key, ``[]`` if none changed."""
-        self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
-            accepted = await self._client.post_settings(charger_id, settings)
-            for item in accepted:
-                self._dispatcher.register(item)
-        return accepted
-
     async def wait_for_response(
         self, accepted: CommandAccepted, within: float | None = None
     ) -> CommandResponse:

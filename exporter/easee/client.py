@@ -36,7 +36,7 @@ import aiohttp
 import structlog
 
 from exporter.easee.budget import RequestBudget
-from exporter.easee.commands import Command, parse_accepted, parse_accepted_list
+from exporter.easee.commands import Command, parse_accepted
 from exporter.easee.errors import (
     AuthenticationError,
     ChargerDisconnected,
@@ -60,13 +60,11 @@ ENDPOINTS: tuple[str, ...] = (
     "login",
     "refresh_token",
     "chargers",
-    "charger",
     "details",
     "config",
     "site",
     "observations",
     "command",
-    "settings",
 )
 
 _PROBLEM_CLASSES: dict[int, type[EaseeApiError]] = {
@@ -197,15 +195,6 @@ class EaseeClient:
             raise ProtocolError("chargers", "charger list is not a JSON array")
         return [_charger_summary(item) for item in answer.body if isinstance(item, Mapping)]
 
-    async def get_charger(self, charger_id: str) -> ChargerSummary:
-        """``GET /api/chargers/{id}``: one charger."""
-        answer = await self._call(
-            "charger", "GET", f"/api/chargers/{charger_id}", kind=CallKind.BACKGROUND
-        )
-        if not isinstance(answer.body, Mapping):
-            raise ProtocolError("charger", "charger is not a JSON object")
-        return _charger_summary(answer.body)
-
     async def get_observations(
         self, charger_id: str, ids: Sequence[int]
     ) -> list[Mapping[str, Any]]:
@@ -240,21 +229,6 @@ class EaseeClient:
         if answer.status != 202 and not _has_ticks(answer.body):
             return None
         return parse_accepted(answer.body, charger_id=charger_id, endpoint="command")
-
-    async def post_settings(
-        self, charger_id: str, settings: Mapping[str, bool | int | float]
-    ) -> list[CommandAccepted]:
-        """``POST /api/chargers/{id}/settings``; ``[]`` when nothing had to change."""
-        answer = await self._call(
-            "settings",
-            "POST",
-            f"/api/chargers/{charger_id}/settings",
-            json_body=dict(settings),
-            kind=CallKind.COMMAND,
-        )
-        if answer.status != 202 and not answer.text.strip():
-            return []
-        return parse_accepted_list(answer.body, charger_id=charger_id, endpoint="settings")
 
     # ------------------------------------------------------------------ auth
 

@@ -54,15 +54,5 @@ def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAc
     )
 
 
-def parse_accepted_list(body: object, *, charger_id: str, endpoint: str) -> list[CommandAccepted]:
-    """Read a ``/settings`` answer: an array of accepted commands, ``[]`` for nothing to do."""
-    if isinstance(body, Mapping):
-        body = [body]
-    if not isinstance(body, list):
-        raise ProtocolError(endpoint, "settings answer is not a JSON array")
-    accepted = (parse_accepted(item, charger_id=charger_id, endpoint=endpoint) for item in body)
-    return [item for item in accepted if item is not None]
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)

@@ -98,12 +98,10 @@ class _WatchedClient(SignalRClient):
         super().__init__(*args, **kwargs)
         self.clock = clock
         self.last_rx = clock()
-        self.rx_count = 0
 
     async def _on_message(self, message: Message) -> None:
         # The private hook: pysignalr drops pings before any public callback sees them.
         self.last_rx = self.clock()
-        self.rx_count += 1
         await super()._on_message(message)
 
     async def send(

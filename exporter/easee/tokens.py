@@ -111,10 +111,6 @@ class TokenManager:
         """Seconds until the held access token expires (negative once expired)."""
         return None if self._tokens is None else self._tokens.expires_at - self._clock()
 
-    def forget(self) -> None:
-        """Drop the tokens, so the next call logs in afresh."""
-        self._tokens = None
-
     async def access_token(self, *, stale: str | None = None) -> str:
         """A usable access token; ``stale`` names a token the cloud just refused (a 401)."""
         tokens = self._tokens

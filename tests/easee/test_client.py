@@ -267,16 +267,6 @@ async def test_commands_and_their_errors(cloud: Simulator, session: aiohttp.Clie
     assert events.requests()[("command", "400")] == 1
 
 
-async def test_settings_answer_an_array_and_nothing_when_unchanged(
-    cloud: Simulator, session: aiohttp.ClientSession
-) -> None:
-    client = make_client(cloud, session, RecordingEvents())
-    changed = await client.post_settings(IDLE, {"lockCablePermanently": True})
-    assert [(a.charger_id, a.command_id) for a in changed] == [(IDLE, 30)]
-    await asyncio.sleep(0.2)
-    assert await client.post_settings(IDLE, {"lockCablePermanently": True}) == []
-
-
 async def test_observations_snapshot_items(
     cloud: Simulator, session: aiohttp.ClientSession
 ) -> None:
