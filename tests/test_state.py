@@ -577,6 +577,12 @@ def final_state(observations: list[Observation]) -> dict[str, object]:
     }
 
 
+def test_property_tests_run_without_a_deadline() -> None:
+    """A loaded machine must not fail the property tests for being slow (tests/conftest.py)."""
+    assert settings.default.deadline is None
+    assert settings(max_examples=300).deadline is None
+
+
 @given(observation_sets(), st.randoms())
 @settings(max_examples=300)
 def test_any_order_ends_in_the_timestamp_order_state(
