@@ -179,7 +179,10 @@ class EaseeAccount:
             wall_clock=self._wall_clock,
         )
         self._dispatcher = CommandDispatcher(
-            account=self._config.name, retention=2 * options.command_timeout, clock=self._clock
+            account=self._config.name,
+            retention=2 * options.command_timeout,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
         )
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
@@ -275,10 +278,10 @@ class EaseeAccount:
         :class:`AccountNotReady`.
         """
         self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
+        with self._dispatcher.in_flight(charger_id) as posted_at:
             accepted = await self._client.send_command(charger_id, command)
             if accepted is not None:
-                self._dispatcher.register(accepted)
+                self._dispatcher.register(accepted, posted_at=posted_at)
         return accepted
 
     async def wait_for_response(

@@ -36,7 +36,7 @@ import aiohttp
 import structlog
 
 from exporter.easee.budget import RequestBudget
-from exporter.easee.commands import Command, parse_accepted
+from exporter.easee.commands import Command, read_command_answer
 from exporter.easee.errors import (
     AuthenticationError,
     ChargerDisconnected,
@@ -215,9 +215,11 @@ class EaseeClient:
     async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
         """``POST /api/chargers/{id}/commands/{name}``; the cloud's acknowledgement.
 
-        ``None`` means Easee says there is nothing to confirm (ticks 0, or a synchronous
-        200 without ticks); otherwise wait for the charger's verdict with
-        :meth:`exporter.easee.account.EaseeAccount.wait_for_response`.
+        ``None`` means Easee says nothing will follow on the stream (ticks 0, or a
+        synchronous 200 that accepted it); otherwise wait for the charger's verdict with
+        :meth:`exporter.easee.account.EaseeAccount.wait_for_response`. A synchronous
+        refusal raises :class:`~exporter.easee.errors.CommandRejected`
+        (:func:`exporter.easee.commands.read_command_answer`).
         """
         answer = await self._call(
             "command",
@@ -226,9 +228,9 @@ class EaseeClient:
             json_body=None if command.body is None else dict(command.body),
             kind=CallKind.COMMAND,
         )
-        if answer.status != 202 and not _has_ticks(answer.body):
-            return None
-        return parse_accepted(answer.body, charger_id=charger_id, endpoint="command")
+        return read_command_answer(
+            answer.status, answer.body, answer.text, charger_id=charger_id, endpoint="command"
+        )
 
     # ------------------------------------------------------------------ auth
 
@@ -417,10 +419,6 @@ def _parse_retry_after(value: str | None, wall_now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - wall_now, 0.0)
-
-
-def _has_ticks(body: object) -> bool:
-    return isinstance(body, Mapping) and "ticks" in body
 
 
 def _charger_summary(item: Mapping[str, Any]) -> ChargerSummary:
