@@ -144,7 +144,10 @@ class EaseeAccount:
         self._session = session
         self._options = options
         self._events = events
-        self._decoder = Decoder(on_error=self._decode_error)
+        self._decoder = Decoder(
+            on_error=self._decode_error,
+            on_disagreement=lambda _obs_id: events.data_type_disagreement(config.name),
+        )
         # Snapshots ask for every id of the table: the stream may have missed any of them.
         self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
         self._sink = sink

@@ -316,6 +316,19 @@ class TestKinds:
         assert OBSERVATIONS[132].sample(-61) == -61.0
         assert OBSERVATIONS[100].sample("B") is None
 
+    def test_the_cable_rating_is_exported_in_amperes_and_not_without_a_cable(self) -> None:
+        """32 (2022 recordings) is amperes; -1 on the stream means no cable; pyeasee's
+        recorded charger state (tests/fixtures/charger-state.json at 43f04c3) has
+        ``"cableRating": 20000.0``, a 20 A cable in milliamperes."""
+        rating = OBSERVATIONS[104]
+        assert rating.sample(20000.0) == 20.0
+        assert rating.sample(20000) == 20.0
+        assert rating.sample(32.0) == 32.0
+        assert rating.sample(32) == 32.0
+        assert rating.sample(-1.0) is None
+        assert rating.sample(-1) is None
+        assert rating.unit is Unit.AMPERES
+
     def test_enum_labels_are_unique_lower_snake(self) -> None:
         for spec in OBSERVATIONS.values():
             if spec.enum is None:
