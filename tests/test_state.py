@@ -377,6 +377,23 @@ class TestFreshness:
         assert (view.last_update_at, view.last_received_at) == (T0 + 400, T0 + 400)
         assert view.chargers[CHARGER].last_update_at == T0 + 100
 
+    @pytest.mark.parametrize("received", [T0 + 100, T0 + 50])
+    def test_a_change_received_no_later_than_the_last_one_still_reaches_the_view(
+        self, store: StateStore, cloud: Cloud, received: float
+    ) -> None:
+        """Receive times come from two paths (stream, snapshots) and may tie or go back; the
+        charger's own timestamp decides what is newer, the receive time only freshness."""
+        store.apply(cloud.frame(120, "1.0", at=10, received=T0 + 100))
+        assert store.view().chargers[CHARGER].observations[120].value == 1.0
+        assert store.apply(cloud.frame(120, "2.0", at=20, received=received)) is Outcome.ACCEPTED
+        charger = store.view().chargers[CHARGER]
+        assert charger.observations[120].value == 2.0
+        assert charger.derived is not None
+        # Freshness never goes back.
+        assert (charger.last_update_at, charger.last_received_at) == (T0 + 100, T0 + 100)
+        store.apply(cloud.frame(109, "2", at=21, received=received))
+        assert store.view().chargers[CHARGER].derived.op_mode == 2
+
     def test_an_empty_store(self) -> None:
         view = StateStore().view()
         assert dict(view.chargers) == {}
