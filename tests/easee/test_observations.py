@@ -133,6 +133,12 @@ class TestContract:
         spec = OBSERVATIONS[obs_id]
         assert (spec.metric, spec.kind, spec.labels) == (metric, kind, ())
 
+    def test_an_integral_float_is_a_code_a_fraction_or_a_boolean_is_not(self) -> None:
+        """A frame typed Double for an integer observation decodes to 3.0 (its type wins)."""
+        assert OP_MODES.get(3.0) is OP_MODES.get(3) is not None
+        assert OP_MODES.get(3.5) is None
+        assert OP_MODES.get(True) is None
+
     def test_op_mode(self) -> None:
         """Op mode: one series per known mode plus the raw code, modes in lower snake case."""
         spec = OBSERVATIONS[109]
