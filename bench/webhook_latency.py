@@ -258,7 +258,7 @@ async def measure(args: argparse.Namespace) -> None:
                     charger_id, lambda v: v.derived.paused is not None, timeout=10.0
                 )
             derived = {c: store.charger(c).derived for c in fleet.chargers}
-            with_car = [c for c, d in derived.items() if d.vehicle_connected_recommended]
+            with_car = [c for c, d in derived.items() if d.vehicle_connected]
             charging = [c for c in with_car if derived[c].paused is False]
             bearer = {"Authorization": f"Bearer {TOKEN}"}
 

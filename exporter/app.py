@@ -138,7 +138,7 @@ def _metrics_endpoint(
     chargers = ChargerCollector(
         store.view,
         export_filter=ExportFilter(include=chosen.include, exclude=chosen.exclude),
-        stale_after=chosen.stale_after,
+        offline_after=settings.easee.charger_offline_after,
     )
     return MetricsEndpoint(registry, chargers)
 
@@ -315,7 +315,10 @@ async def reload(app: web.Application) -> bool:
         setup.apply(result.logging, result.secret_values())
     if service.controller is not None:
         service.controller.apply_settings(result)
-    if result.metrics != current.metrics:
+    if (result.metrics, result.easee.charger_offline_after) != (
+        current.metrics,
+        current.easee.charger_offline_after,
+    ):
         service.metrics_endpoint = _metrics_endpoint(service.store, service.registry, result)
     service.liveness.max_data_age = result.liveness.max_data_age
     service.metrics.liveness_max_data_age.set(result.liveness.max_data_age)

@@ -106,8 +106,8 @@ class Fleet:
             status = account.status
             if not status.enabled:
                 continue
-            reason = status.stream.reason if status.stream is not None else status.problem
-            verdicts[name] = (status.ready, reason)
+            missing = status.not_ready_because
+            verdicts[name] = (missing is None, missing or "subscribed")
         return verdicts
 
     async def apply(self, settings: Settings) -> None:

@@ -28,7 +28,8 @@ Rules applied to each observation, in this order (each is an :class:`Outcome`):
     (API doc 4): a zero never replaces a non-zero value, and a non-zero value replaces a
     stored zero whatever their timestamps (so the result does not depend on arrival order).
     The value goes back to zero only when a new charging session starts: when the op mode
-    moves from 1 (disconnected) to 2 or 3 (:func:`exporter.easee.derived.starts_new_session`),
+    moves from 0 (offline) or 1 (disconnected) to 2 or more
+    (:func:`exporter.easee.derived.starts_new_session`),
     the store resets these rows to 0 at the op mode's timestamp, as evcc does, and readings
     older than that start are outdated from then on.
 ``accepted``
@@ -37,7 +38,10 @@ Rules applied to each observation, in this order (each is an :class:`Outcome`):
 Freshness: per charger, ``last_update_at`` is the receive time of the last accepted
 observation (data changed) and ``last_received_at`` the receive time of any observation,
 even an ignored one (the link is alive); the view carries the newest of each over all
-chargers, for liveness.
+chargers, for liveness. ``last_seen_at`` is the charger's own clock: the newest charger-side
+timestamp of any of its observations, whatever the outcome (a timestamp in the future counts
+as its receive time). A replay or a REST snapshot carries the charger's old timestamps, so it
+never makes a silent charger look alive by arriving; :meth:`ChargerView.online` reads it.
 
 Concurrency: the store does no I/O and takes no lock. Writers and readers run on one event
 loop, and every method runs to completion without awaiting, so no reader can see a half-made
@@ -113,6 +117,20 @@ class ChargerView:
     last_update_at: float | None
     #: receive time of the last observation of any outcome
     last_received_at: float | None
+    #: the newest charger-side timestamp of any observation, capped at its receive time
+    last_seen_at: float | None
+
+    def online(self, now: float, offline_after: float) -> bool | None:
+        """Online by the cloud's flag (250) and by the charger's own clock.
+
+        False once the charger's newest own timestamp is more than ``offline_after`` seconds
+        old, whatever the cloud says: a charger that lost power can stay "connected" in the
+        cloud for a long time. None while nothing is known.
+        """
+        seen = self.last_seen_at
+        if seen is not None and now - seen > offline_after:
+            return False
+        return self.derived.online
 
     def value(self, obs_id: int) -> bool | int | float | str | None:
         observation = self.observations.get(obs_id)
@@ -140,6 +158,7 @@ class _Charger:
         "derived",
         "derived_stale",
         "last_received_at",
+        "last_seen_at",
         "last_update_at",
         "meta",
         "observations",
@@ -157,6 +176,7 @@ class _Charger:
         self.values: dict[int, Observation] = {}
         self.last_update_at: float | None = None
         self.last_received_at: float | None = None
+        self.last_seen_at: float | None = None
         #: charger-side time of the last session start the store saw (see _reset_session)
         self.session_started_at: float | None = None
         self.values_changed = True
@@ -241,6 +261,9 @@ class StateStore:
             charger.last_received_at = received
             if self._last_received_at is None or received > self._last_received_at:
                 self._last_received_at = received
+        seen = min(observation.timestamp, received)
+        if charger.last_seen_at is None or seen > charger.last_seen_at:
+            charger.last_seen_at = seen
         self._changed.add(charger)
 
         obs_id = observation.obs_id
@@ -393,6 +416,7 @@ class StateStore:
             or snapshot.observations is not charger.observations
             or snapshot.meta is not charger.meta
             or snapshot.last_received_at != charger.last_received_at
+            or snapshot.last_seen_at != charger.last_seen_at
         ):
             snapshot = ChargerView(
                 meta=charger.meta,
@@ -401,6 +425,7 @@ class StateStore:
                 phases=charger.phases,
                 last_update_at=charger.last_update_at,
                 last_received_at=charger.last_received_at,
+                last_seen_at=charger.last_seen_at,
             )
             charger.snapshot = snapshot
             self._view_stale = True

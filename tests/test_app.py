@@ -73,6 +73,41 @@ async def test_ready_once_subscribed_and_status_page_lists_chargers(
     assert icon.status == 200
 
 
+async def test_readiness_holds_over_many_token_lifetimes(
+    aiohttp_client: Callable[..., object],
+) -> None:
+    """Two-second tokens and no REST call due: the account renews ahead of expiry, /readyz
+    stays 200 on every poll for five lifetimes, and the open stream is left alone."""
+    config = SimulatorConfig.single_account(
+        password="demo-password",
+        chargers=2,
+        keepalive_interval=0.5,
+        client_timeout=30.0,
+        token_lifetime=2.0,
+    )
+    async with run_simulator(config) as sim:
+        client: TestClient = await aiohttp_client(create_app(settings_for(sim)))  # type: ignore[operator]
+
+        async def ready() -> bool:
+            return (await client.get("/readyz")).status == 200
+
+        await eventually(lambda: sim.hub_events.of("negotiate"), within=10)
+        deadline = time.monotonic() + 10
+        while not await ready():
+            assert time.monotonic() < deadline, "never ready"
+            await asyncio.sleep(0.05)
+        polls = []
+        end = time.monotonic() + 10.0
+        while time.monotonic() < end:
+            polls.append(await ready())
+            await asyncio.sleep(0.1)
+        assert all(polls), f"{polls.count(False)} of {len(polls)} polls not ready"
+        renewals = sim.requests.count(route="/api/accounts/refresh_token", status=200)
+        logins = sim.requests.count(route="/api/accounts/login", status=200)
+        assert renewals + logins - 1 >= 4
+        assert len(sim.hub_events.of("negotiate")) == 1
+
+
 async def test_reload_changes_credentials_and_chargers(
     sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
 ) -> None:
@@ -119,7 +154,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def wait_http(url: str, status: int, within: float = 20.0) -> None:
+async def wait_http(url: str, status: int, within: float = 60.0) -> None:
     deadline = time.monotonic() + within
     async with aiohttp.ClientSession() as session:
         while True:

@@ -181,7 +181,7 @@ class TestSessionEnergy:
         assert store.apply(cloud.frame(121, "0.0", at=10)) is Outcome.ACCEPTED
         assert value(store, 121) == 0.0
 
-    @pytest.mark.parametrize("new_mode", ["2", "3"])
+    @pytest.mark.parametrize("new_mode", ["2", "3", "4", "7"])
     def test_a_new_session_resets_session_energy(
         self, store: StateStore, cloud: Cloud, new_mode: str
     ) -> None:
@@ -199,6 +199,27 @@ class TestSessionEnergy:
         assert store.apply(cloud.frame(121, "0", at=301)) is Outcome.ACCEPTED
         assert store.apply(cloud.frame(121, "0.1", at=302)) is Outcome.ACCEPTED
         assert value(store, 121) == 0.1
+
+    @pytest.mark.parametrize(
+        "modes", [("7", "3"), ("4",), ("7", "3", "4"), ("2", "3")], ids=lambda m: "1-" + "-".join(m)
+    )
+    def test_a_session_started_by_authorization_or_a_full_car(
+        self, store: StateStore, cloud: Cloud, modes: tuple[str, ...]
+    ) -> None:
+        """1 -> 7 -> 3 (RFID or app authorization) and 1 -> 4 (a full car) start a session once:
+        the previous session's energy is gone, and the new session's readings stay through the
+        later op mode changes."""
+        store.apply(cloud.frame(109, "3", at=0))
+        store.apply(cloud.frame(121, "12.5", at=100))
+        store.apply(cloud.frame(109, "1", at=200))
+        at = 300
+        store.apply(cloud.frame(109, modes[0], at=at))
+        assert value(store, 121) == 0.0
+        store.apply(cloud.frame(121, "0.2", at=at + 5))
+        for mode in modes[1:]:
+            at += 10
+            store.apply(cloud.frame(109, mode, at=at))
+            assert value(store, 121) == 0.2
 
     def test_other_op_mode_changes_keep_the_session(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(109, "2", at=0))
@@ -296,30 +317,26 @@ class TestDerivedValues:
         assert states == [None, 0, 2, 3, 1, 0]
 
     @pytest.mark.parametrize(
-        ("op_mode", "plugin", "recommended"),
+        ("op_mode", "connected"),
         [
-            ("0", False, False),
-            ("1", False, False),
-            ("2", True, True),
-            ("3", True, True),
-            ("4", True, True),
-            ("5", True, False),
-            ("6", True, True),
-            ("7", False, True),
-            ("8", False, False),
-            ("42", False, False),
+            ("0", False),
+            ("1", False),
+            ("2", True),
+            ("3", True),
+            ("4", True),
+            ("5", False),
+            ("6", True),
+            ("7", True),
+            ("8", False),
+            ("42", False),
         ],
     )
     def test_vehicle_connected(
-        self, store: StateStore, cloud: Cloud, op_mode: str, plugin: bool, recommended: bool
+        self, store: StateStore, cloud: Cloud, op_mode: str, connected: bool
     ) -> None:
-        """The plugin's rule (2-6) is the exported one; the API reference's is also kept."""
+        """The API reference's rule: 2, 3, 4, 6, 7 (the plugin's 2-6 missed 7 and took 5)."""
         store.apply(cloud.frame(109, op_mode, at=0))
-        derived = store.view().chargers[CHARGER].derived
-        assert (derived.vehicle_connected, derived.vehicle_connected_recommended) == (
-            plugin,
-            recommended,
-        )
+        assert store.view().chargers[CHARGER].derived.vehicle_connected is connected
 
     def test_online(self, store: StateStore, cloud: Cloud) -> None:
         assert store.view().chargers[CHARGER].derived.online is None

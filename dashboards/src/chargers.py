@@ -229,52 +229,79 @@ def _controls_canvas() -> canvas.Panel:
     return p
 
 
+#: Live readings leave /metrics while a charger is offline (by Easee's flag or its own clock).
+OFFLINE_NOTE = (
+    "While the charger is offline (no reading of its own for easee.charger_offline_after, "
+    "20 minutes), the exporter leaves its live readings out, so this shows 'offline' rather "
+    "than a last value."
+)
+
+
 def _power_gauge() -> gauge.Panel:
-    return P.gauge_panel(
-        "Power",
-        [prom(f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})", "Power", instant=True)],
-        unit="watt",
-        min_val=0,
-        max_val=22000,
-    ).thresholds(thresholds((None, "blue"), (1.0, "green"), (11000.0, "orange")))
+    return (
+        P.gauge_panel(
+            "Power",
+            [
+                prom(
+                    f"sum by (charger_id) (easee_charger_power_watts{{{SEL}}})",
+                    "Power",
+                    instant=True,
+                )
+            ],
+            unit="watt",
+            min_val=0,
+            max_val=22000,
+            description=OFFLINE_NOTE,
+        )
+        .thresholds(thresholds((None, "blue"), (1.0, "green"), (11000.0, "orange")))
+        .no_value("offline")
+    )
 
 
 def _phase_currents() -> gauge.Panel:
-    return P.gauge_panel(
-        "Current per phase",
-        [
-            prom(
-                f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
-                ph,
-                chr(ord("A") + i),
-                instant=True,
-            )
-            for i, ph in enumerate(("L1", "L2", "L3"))
-        ],
-        unit="amp",
-        min_val=0,
-        max_val=32,
-        description="Arc gauges as in the plugin's phase widget; the voltage of each phase "
-        "is shown right under its gauge.",
-    ).thresholds(thresholds((None, "green"), (28.0, "orange"), (32.0, "red")))
+    return (
+        P.gauge_panel(
+            "Current per phase",
+            [
+                prom(
+                    f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
+                    ph,
+                    chr(ord("A") + i),
+                    instant=True,
+                )
+                for i, ph in enumerate(("L1", "L2", "L3"))
+            ],
+            unit="amp",
+            min_val=0,
+            max_val=32,
+            description="Arc gauges as in the plugin's phase widget; the voltage of each phase "
+            "is shown right under its gauge. " + OFFLINE_NOTE,
+        )
+        .thresholds(thresholds((None, "green"), (28.0, "orange"), (32.0, "red")))
+        .no_value("offline")
+    )
 
 
 def _phase_voltages() -> stat.Panel:
-    return P.stat_panel(
-        "Voltage per phase",
-        [
-            prom(
-                f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
-                ph,
-                chr(ord("A") + i),
-                instant=True,
-            )
-            for i, ph in enumerate(("L1", "L2", "L3"))
-        ],
-        unit="volt",
-        decimals=0,
-        text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
-    ).thresholds(thresholds((None, "red"), (207.0, "text"), (253.0, "red")))
+    return (
+        P.stat_panel(
+            "Voltage per phase",
+            [
+                prom(
+                    f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
+                    ph,
+                    chr(ord("A") + i),
+                    instant=True,
+                )
+                for i, ph in enumerate(("L1", "L2", "L3"))
+            ],
+            unit="volt",
+            decimals=0,
+            text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
+        )
+        .thresholds(thresholds((None, "red"), (207.0, "text"), (253.0, "red")))
+        .no_value("offline")
+    )
 
 
 def _signal_badge() -> stat.Panel:
@@ -301,7 +328,7 @@ def _signal_badge() -> stat.Panel:
         text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
         description="Wi-Fi: weak < −70, fair < −60, good < −50 dBm, else excellent. "
         "Cellular: weak < −100, fair < −85, good < −70 dBm, else excellent.",
-    ).no_value("no signal data")
+    ).no_value("offline or no signal data")
     return p.with_override(
         dm.MatcherConfig(id_val="byName", options="Wi-Fi"),
         [dm.DynamicConfigValue(id_val="thresholds", value=_steps(WIFI_THRESHOLDS))],

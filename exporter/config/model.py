@@ -214,6 +214,8 @@ class EaseeSettings(Frozen):
     snapshot_interval_stream_down: Annotated[Seconds, Field(ge=30)] = 60.0
     stream_silence_timeout: Seconds = 1200.0
     command_timeout: Seconds = 30.0
+    # An idle charger heartbeats about every 15 minutes; evcc counts a reading fresh for 20.
+    charger_offline_after: Seconds = 1200.0
 
 
 class WebSettings(Frozen):
@@ -253,14 +255,12 @@ class MetricsSettings(Frozen):
     """``metrics``: which charger metrics ``/metrics`` exports (see the README's reference).
 
     ``include`` / ``exclude``: group names (``temperature``, ``diagnostics``...) or globs on
-    metric names; empty ``include`` = everything. ``stale_after``: seconds after which a
-    silent charger's measurement gauges (power, currents, voltages, signal, temperatures)
-    are left out; off by default.
+    metric names; empty ``include`` = everything. Live readings of an offline charger are left
+    out by ``easee.charger_offline_after``.
     """
 
     include: Annotated[tuple[str, ...], AfterValidator(_metric_entries)] = ()
     exclude: Annotated[tuple[str, ...], AfterValidator(_metric_entries)] = ()
-    stale_after: Seconds | None = None
 
 
 class Account(Frozen):

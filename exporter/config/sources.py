@@ -30,6 +30,7 @@ ENV_VALUES: tuple[tuple[str, tuple[str, str]], ...] = (
     ("EASEE_EXPORTER_LISTEN", ("web", "listen_address")),
     ("EASEE_LIVENESS_MAX_DATA_AGE", ("liveness", "max_data_age")),
     ("EASEE_LIVENESS_EXIT_WATCHDOG", ("liveness", "exit_watchdog")),
+    ("EASEE_CHARGER_OFFLINE_AFTER", ("easee", "charger_offline_after")),
     ("EASEE_LOG_LEVEL", ("logging", "level")),
     ("EASEE_LOG_FORMAT", ("logging", "format")),
     ("EASEE_LOG_EXTENDED_DEBUG", ("logging", "extended_debug")),

@@ -7,6 +7,10 @@ snapshot loop. Every observation, from the stream or a snapshot, goes to the one
 ``sink``; the store behind it keeps the newest per id, so replays and snapshots never move a
 reading backwards.
 
+Once logged in, the account renews its token ahead of expiry for as long as it runs
+(:meth:`~exporter.easee.tokens.TokenManager.keep_fresh`), so readiness never depends on
+whether a REST call happened to need a token.
+
 Snapshots (``GET /state/{id}/observations``) fill gaps only, each charger at most once per
 interval:
 
@@ -46,7 +50,6 @@ from typing import Any, TypeVar
 import aiohttp
 import structlog
 
-from exporter.easee.backoff import Backoff
 from exporter.easee.budget import RequestBudget
 from exporter.easee.client import Credentials, EaseeClient
 from exporter.easee.commands import Command
@@ -109,13 +112,26 @@ class AccountStatus:
     @property
     def ready(self) -> bool:
         """Logged in and the stream subscribed; a disabled account is never ready."""
-        return (
-            self.enabled
-            and self.running
-            and self.logged_in
-            and self.stream is not None
-            and self.stream.connected
-        )
+        return self.not_ready_because is None
+
+    @property
+    def not_ready_because(self) -> str | None:
+        """What is missing for readiness, in words; None when ready.
+
+        "Logged in" means the account can obtain a token (a token near renewal, or an outage
+        of the login endpoint while the stream stays open, is no reason).
+        """
+        if not self.enabled:
+            return "disabled"
+        if not self.running:
+            return self.problem or "not running"
+        if not self.logged_in:
+            return self.problem or "not logged in"
+        if self.stream is None:
+            return self.problem or "discovering chargers"
+        if not self.stream.connected:
+            return f"stream down: {self.stream.reason}"
+        return None
 
 
 class EaseeAccount:
@@ -231,7 +247,7 @@ class EaseeAccount:
             chargers=tuple(self._chargers),
             stream=stream.status if stream is not None else None,
             last_stream_data=self._stream_data_at,
-            problem=self._problem,
+            problem=self._problem or self._client.tokens.problem,
         )
 
     @property
@@ -334,6 +350,19 @@ class EaseeAccount:
         except Exception:
             self._log.exception("charger callback failed")
         self._problem = ""
+        renewal = asyncio.create_task(
+            self._client.tokens.keep_fresh(
+                self._options.backoff(self._clock),
+                refused_wait=self._options.auth_failure_backoff,
+            ),
+            name=f"easee-tokens-{self.name}",
+        )
+        try:
+            await self._stream_and_snapshots()
+        finally:
+            await cancel_and_wait(renewal)
+
+    async def _stream_and_snapshots(self) -> None:
         stream = EaseeStream(
             account=self.name,
             serials=list(self._chargers),
@@ -359,15 +388,7 @@ class EaseeAccount:
 
     async def _until_done(self, what: str, call: Callable[[], Awaitable[_T]]) -> _T:
         options = self._options
-        backoff = Backoff(
-            base=options.backoff_base,
-            cap=options.backoff_cap,
-            quick=options.quick_retry,
-            stable_after=options.stable_after,
-            max_attempts=options.max_attempts,
-            attempt_window=options.attempt_window,
-            clock=self._clock,
-        )
+        backoff = options.backoff(self._clock)
         reported = ""
         while True:
             backoff.attempt()

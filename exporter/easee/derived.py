@@ -2,14 +2,11 @@
 
 Each rule is Easee knowledge, with its source:
 
-* **vehicle connected** (``easee_charger_vehicle_connected``): the Jeedom plugin's rule, which
-  the product contract keeps: op mode 2-6 -> connected; 0, 1, 7, 8 and anything else -> not
-  (seed-behaviour.md 2.2, "plugged"). The API reference reads a connected car from op modes
-  2, 3, 4, 6, 7 (section 8): it differs on 5 (error; the plugin says connected, although an
-  error does not prove a cable is in) and 7 (awaiting authentication, which needs a plugged car;
-  the plugin says not connected, one of its known gaps, seed-behaviour 13). Both are computed;
-  the exported one is the plugin's, as the contract asks, and ``vehicle_connected_recommended``
-  carries the API reference's rule for anyone who wants it.
+* **vehicle connected** (``easee_charger_vehicle_connected``): the API reference's rule
+  (section 8): op mode 2, 3, 4, 6 or 7 -> connected; 0, 1, 5, 8 and anything else -> not. The
+  Jeedom plugin read op modes 2-6 (seed-behaviour.md 2.2, "plugged"): it called an error (5)
+  connected, although an error does not prove a cable is in, and missed 7 (awaiting
+  authorization, which needs a plugged car; one of its known gaps, seed-behaviour 13).
 * **paused** (``easee_charger_paused``): the API reference's recommended rule (section 8): a
   car is connected (op mode 2, 3, 4, 6 or 7) and the dynamic charger current (48) is 0, which
   is exactly what ``pause_charging`` does. ``paused_plugin`` is the plugin's rule, reason for
@@ -17,9 +14,11 @@ Each rule is Easee knowledge, with its source:
 * **cable lock state**: cable locked (103) + 2 x permanently locked (30), 0-3
   (seed-behaviour.md 4).
 * **online**: connected to cloud (250); until the charger has reported it, op mode != 0.
-* **new session**: the op mode going from 1 (disconnected) to 2 (awaiting start) or
-  3 (charging) starts a charging session; session energy then restarts at 0 (API doc 4,
-  "Spurious zeros").
+* **new session**: the op mode going from 0 (offline) or 1 (disconnected) to a mode with a car
+  connected (2, 3, 4, 6, 7) starts a charging session: 1 -> 2 or 3 (a car plugged in), 1 -> 7
+  (awaiting RFID or app authorization, then 3), 1 -> 4 (a full car plugged in). Session energy
+  then restarts at 0 (API doc 4, "Spurious zeros"; evcc resets it on 1 -> 2). An error (5) or
+  de-authentication (8) proves no car, so it keeps the last session's energy on view.
 
 A value is None when the observations it needs have not arrived yet.
 """
@@ -33,12 +32,12 @@ from exporter.easee.enums import OP_MODES
 from exporter.easee.models import Observation, ObservationValue
 from exporter.easee.observations import ObservationId as Id
 
-PLUGIN_VEHICLE_CONNECTED_OP_MODES = frozenset({2, 3, 4, 5, 6})
-RECOMMENDED_VEHICLE_CONNECTED_OP_MODES = frozenset({2, 3, 4, 6, 7})
+VEHICLE_CONNECTED_OP_MODES = frozenset({2, 3, 4, 6, 7})
 PLUGIN_PAUSED_REASONS = frozenset({1, 2, 3, 4, 5, 6, 51, 52})
 OFFLINE_OP_MODE = 0
 DISCONNECTED_OP_MODE = 1
-SESSION_START_OP_MODES = frozenset({2, 3})
+#: Op modes without a session: a change from one of them to a car connected starts one.
+NO_SESSION_OP_MODES = frozenset({OFFLINE_OP_MODE, DISCONNECTED_OP_MODE})
 
 #: The observations :func:`derive` reads: the store re-derives only when one of them changed.
 DERIVED_INPUT_IDS = frozenset(
@@ -64,7 +63,6 @@ class DerivedState:
     #: label of the op mode (``unknown`` for an unmapped code), None without an op mode
     op_mode_label: str | None
     vehicle_connected: bool | None
-    vehicle_connected_recommended: bool | None
     paused: bool | None
     paused_plugin: bool | None
     cable_lock_state: int | None
@@ -90,18 +88,13 @@ def as_bool(value: ObservationValue | None) -> bool | None:
 
 
 def vehicle_connected(op_mode: int | None) -> bool | None:
-    """The plugin's rule: op mode 2-6."""
-    return None if op_mode is None else op_mode in PLUGIN_VEHICLE_CONNECTED_OP_MODES
-
-
-def vehicle_connected_recommended(op_mode: int | None) -> bool | None:
     """The API reference's rule: op mode 2, 3, 4, 6 or 7."""
-    return None if op_mode is None else op_mode in RECOMMENDED_VEHICLE_CONNECTED_OP_MODES
+    return None if op_mode is None else op_mode in VEHICLE_CONNECTED_OP_MODES
 
 
 def paused(op_mode: int | None, dynamic_charger_current: ObservationValue | None) -> bool | None:
     """Car connected (API rule) and the dynamic charger current at 0."""
-    connected = vehicle_connected_recommended(op_mode)
+    connected = vehicle_connected(op_mode)
     if connected is None:
         return None
     if not connected:
@@ -134,8 +127,8 @@ def online(connected_to_cloud: bool | None, op_mode: int | None) -> bool | None:
 
 
 def starts_new_session(previous: ObservationValue | None, current: ObservationValue) -> bool:
-    """True when the op mode moves from disconnected (1) to awaiting start (2) or charging (3)."""
-    return as_int(previous) == DISCONNECTED_OP_MODE and as_int(current) in SESSION_START_OP_MODES
+    """True when the op mode moves from offline (0) or disconnected (1) to a car connected."""
+    return as_int(previous) in NO_SESSION_OP_MODES and bool(vehicle_connected(as_int(current)))
 
 
 def _value(observations: Mapping[int, Observation], obs_id: int) -> ObservationValue | None:
@@ -151,7 +144,6 @@ def derive(observations: Mapping[int, Observation]) -> DerivedState:
         op_mode=op_mode,
         op_mode_label=None if op_mode is None else OP_MODES.label(op_mode),
         vehicle_connected=vehicle_connected(op_mode),
-        vehicle_connected_recommended=vehicle_connected_recommended(op_mode),
         paused=paused(op_mode, _value(observations, Id.DYNAMIC_CHARGER_CURRENT)),
         paused_plugin=paused_plugin(as_int(_value(observations, Id.REASON_FOR_NO_CURRENT))),
         cable_lock_state=cable_lock_state(

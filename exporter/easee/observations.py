@@ -1884,8 +1884,11 @@ _ROWS: tuple[ObservationSpec, ...] = (
         kind=K.GAUGE,
         metric="easee_charger_online",
         derived=True,
-        help="1 when the charger is connected to the Easee cloud; from the op mode (not 0) "
-        "until the charger has reported it (Easee CONNECTED TO CLOUD, observation 250).",
+        help="1 when the charger is online: connected to the Easee cloud (Easee CONNECTED TO "
+        "CLOUD, observation 250; the op mode, not 0, until it has reported it) and its own "
+        "newest timestamp younger than easee.charger_offline_after (20 minutes). While it is 0, "
+        "the charger's live readings (power, currents, voltages, signal, temperatures) are not "
+        "exported.",
     ),
     ObservationSpec(
         obs_id=251,
@@ -1940,8 +1943,9 @@ DERIVED_METRICS: tuple[DerivedMetric, ...] = (
         kind=K.GAUGE,
         unit=U.NONE,
         sources=(109,),
-        help="1 when a car is connected, derived from the op mode as the Jeedom plugin did: "
-        "op modes 2-6 (Easee ChargerOpMode, observation 109).",
+        help="1 when a car is connected: op mode 2, 3, 4, 6 or 7, the API reference's rule "
+        "(Easee ChargerOpMode, observation 109). The Jeedom plugin read op modes 2-6: it "
+        "missed 7 (awaiting authorization, a car plugged in) and took 5 (error).",
     ),
     DerivedMetric(
         metric="easee_charger_paused",

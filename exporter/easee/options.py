@@ -6,7 +6,10 @@ defaults are the production values and each one says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from exporter.easee.backoff import Backoff
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,13 +70,27 @@ class AccountOptions:
     backoff_cap: float = 300.0
     #: First retry after a healthy session: a random delay in this range.
     quick_retry: tuple[float, float] = (0.5, 5.0)
-    #: A session that lasted this long resets the back-off.
+    #: A session that delivered data resets the back-off; so does one without data (an account
+    #: with no charger) that lasted this long.
     stable_after: float = 60.0
-    #: While failing, at most this many connection attempts per ``attempt_window``.
-    max_attempts: int = 10
-    attempt_window: float = 3600.0
+    #: Attempts (negotiates, logins) come from a bucket of this many tokens that refills one
+    #: every ``attempt_refill`` seconds: 12 an hour sustained, and back within 5 minutes of
+    #: the cloud's recovery however long it failed (see ``backoff.py``).
+    attempt_burst: int = 6
+    attempt_refill: float = 300.0
     #: Wait after negotiate answers 429 or 403 (its ``Retry-After`` is not visible to us).
     negotiate_block_backoff: float = 900.0
 
     #: How long to wait for the charger's ``CommandResponse`` (it sometimes takes > 10 s).
     command_timeout: float = 30.0
+
+    def backoff(self, clock: Callable[[], float]) -> Backoff:
+        """A fresh reconnect policy with these timings (stream, start-up, token renewal)."""
+        return Backoff(
+            base=self.backoff_base,
+            cap=self.backoff_cap,
+            quick=self.quick_retry,
+            burst=self.attempt_burst,
+            refill=self.attempt_refill,
+            clock=clock,
+        )

@@ -47,7 +47,6 @@ from pysignalr import exceptions as signalr_errors
 from pysignalr.client import SignalRClient
 from pysignalr.messages import CompletionMessage, InvocationMessage, Message
 
-from exporter.easee.backoff import Backoff
 from exporter.easee.errors import (
     EaseeError,
     InvalidCredentials,
@@ -130,6 +129,8 @@ class _SessionEnded(Exception):
         self.auth = auth
         self.wait = wait
         self.opened = opened
+        #: whether the session delivered any product update (set when it ends)
+        self.delivered = False
 
 
 class EaseeStream:
@@ -161,15 +162,7 @@ class EaseeStream:
         self._options = options
         self._clock = clock
         self._log = _log.bind(account=account)
-        self._backoff = Backoff(
-            base=options.backoff_base,
-            cap=options.backoff_cap,
-            quick=options.quick_retry,
-            stable_after=options.stable_after,
-            max_attempts=options.max_attempts,
-            attempt_window=options.attempt_window,
-            clock=clock,
-        )
+        self._backoff = options.backoff(clock)
         self._task: asyncio.Task[None] | None = None
         self._closing = False
         self._reconnect_request: asyncio.Event | None = None
@@ -276,7 +269,12 @@ class EaseeStream:
         if ended.opened:
             lasted = self._clock() - started
             was_connected = self._status.connected
-            self._backoff.succeeded(lasted)
+            # A session that delivered data worked, however short: counting it as a failure
+            # is what once pushed the next attempt 50 minutes ahead after flapping outages.
+            if ended.delivered or lasted >= self._options.stable_after:
+                self._backoff.succeeded()
+            else:
+                self._backoff.failed()
             if ended.wait:
                 self._backoff.failed(at_least=ended.wait)
             self._set_status(False, ended.reason)
@@ -303,105 +301,16 @@ class EaseeStream:
 
     async def _session(self, token: str) -> None:
         """Run one connection session; always ends by raising :class:`_SessionEnded`."""
-        options = self._options
-        over = asyncio.Event()
-        opened = asyncio.Event()
-        ending: list[_SessionEnded] = []
-
-        def end(ended: _SessionEnded) -> None:
-            if not ending:
-                ending.append(ended)
-            over.set()
-            opened.set()
-
-        async def on_open() -> None:
-            opened.set()
-
-        async def on_close() -> None:
-            if not opened.is_set() or over.is_set():
-                # Not open yet: run() is about to raise the real cause.
-                return
-            end(_SessionEnded("connection closed", opened=True))
-            # Park until the session cancels run(): returning would let pysignalr reconnect
-            # with the spent connection id.
-            await asyncio.Event().wait()
-
-        async def on_error(message: CompletionMessage) -> None:
-            with contextlib.suppress(Exception):
-                self._log.debug("hub error completion", error=str(message.error))
-
-        client = _WatchedClient(
-            options.stream_url,
-            headers={"Authorization": f"Bearer {token}"},
-            # pysignalr annotates these as int; asyncio and websockets take any float.
-            ping_interval=options.ws_ping_interval,
-            signalr_ping_interval=options.hub_ping_interval,
-            connection_timeout=options.connect_timeout,
-            max_size=None,
-            retry_count=1,
-            clock=self._clock,
-        )
-        client.on_open(on_open)
-        client.on_close(on_close)
-        client.on_error(on_error)
-        client.on("ProductUpdate", self._guarded(self._on_update))
-        client.on("ChargerUpdate", self._guarded(self._on_update))
-        client.on("CommandResponse", self._guarded(self._on_command_response))
-        client.on("SubscribeToMyProduct", _ignore)
-
-        def run_finished(task: asyncio.Task[None]) -> None:
-            if task.cancelled():
-                return
-            end(self._classify(task.exception(), opened=opened.is_set()))
-
-        self._client = client
-        run_task = asyncio.create_task(client.run(), name=f"easee-signalr-{self._account}")
-        run_task.add_done_callback(run_finished)
-        watchdog: asyncio.Task[None] | None = None
+        session = _Session(self, token)
+        self._client = session.client
         try:
-            try:
-                async with asyncio.timeout(options.connect_timeout):
-                    await opened.wait()
-            except TimeoutError:
-                end(_SessionEnded("not open within the connect timeout"))
-            if not over.is_set():
-                await self._subscribe(client, end)
-            if not over.is_set() and not self._closing:
-                self._set_status(True, "subscribed")
-                self._log.info("stream connected", chargers=len(self._serials))
-                watchdog = asyncio.create_task(self._watch(client, over, end))
-                assert self._reconnect_request is not None
-                self._reconnect_request.clear()
-                request = asyncio.create_task(self._reconnect_request.wait())
-                over_task = asyncio.create_task(over.wait())
-                try:
-                    await asyncio.wait({request, over_task}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    for waiter in (request, over_task):
-                        waiter.cancel()
-                if not over.is_set():
-                    end(_SessionEnded(self._reconnect_reason or "reconnect", opened=True))
-                    self._reconnect_request.clear()
+            await session.run()
         finally:
-            for task in (watchdog, run_task):
-                if task is not None:
-                    await cancel_and_wait(task)
             self._client = None
-        raise ending[0]
 
-    async def _subscribe(
-        self, client: _WatchedClient, end: Callable[[_SessionEnded], None]
-    ) -> None:
-        for serial in self._serials:
-            try:
-                await client.send(
-                    "SubscribeWithCurrentState",
-                    [serial, True],
-                    on_invocation=self._completion(serial),
-                )
-            except Exception as exc:
-                end(_SessionEnded(f"subscribe failed: {type(exc).__name__}", opened=True))
-                return
+    def _subscribed(self) -> None:
+        self._set_status(True, "subscribed")
+        self._log.info("stream connected", chargers=len(self._serials))
 
     def _completion(self, serial: str) -> Callable[[Message], Awaitable[None]]:
         async def on_completion(message: Message) -> None:
@@ -420,23 +329,15 @@ class EaseeStream:
 
         return on_completion
 
-    async def _watch(
-        self, client: _WatchedClient, over: asyncio.Event, end: Callable[[_SessionEnded], None]
-    ) -> None:
-        timeout = self._options.silence_timeout
-        period = min(timeout / 4, 1.0)
-        while not over.is_set():
-            await asyncio.sleep(period)
-            silent = self._clock() - client.last_rx
-            if silent > timeout:
-                end(_SessionEnded(f"hub silent for {silent:.1f} s", opened=True))
-                return
-
-    def _guarded(self, handler: PayloadHandler) -> Callable[[list[Any]], Awaitable[None]]:
+    def _guarded(
+        self, handler: PayloadHandler, *, on_payload: Callable[[], None] | None = None
+    ) -> Callable[[list[Any]], Awaitable[None]]:
         async def callback(arguments: list[Any]) -> None:
             try:
                 for payload in arguments:
                     handler(payload)
+                    if on_payload is not None:
+                        on_payload()
             except Exception:
                 self._events.decode_error(self._account, "handler")
                 if not self._callback_errors_logged:
@@ -474,6 +375,136 @@ class EaseeStream:
             self._events.decode_error(self._account, "frame")
             return _SessionEnded(f"malformed frame: {type(exc).__name__}", opened=opened)
         return _SessionEnded(f"stream error: {type(exc).__name__}", opened=opened)
+
+
+class _Session:
+    """One connection session: its own pysignalr client, made with the session's token.
+
+    It ends, by raising :class:`_SessionEnded`, on the first ``on_close``, when ``run()``
+    finishes, when it is not open within the connect timeout, when the hub is silent too long,
+    or when the stream asks for a reconnect. ``delivered`` records whether any product update
+    arrived: such a session counts as a success for the back-off, however short it was.
+    """
+
+    def __init__(self, stream: EaseeStream, token: str) -> None:
+        options = stream._options
+        self._stream = stream
+        self._over = asyncio.Event()
+        self._opened = asyncio.Event()
+        self._ending: _SessionEnded | None = None
+        self.delivered = False
+        self.client = client = _WatchedClient(
+            options.stream_url,
+            headers={"Authorization": f"Bearer {token}"},
+            # pysignalr annotates these as int; asyncio and websockets take any float.
+            ping_interval=options.ws_ping_interval,
+            signalr_ping_interval=options.hub_ping_interval,
+            connection_timeout=options.connect_timeout,
+            max_size=None,
+            retry_count=1,
+            clock=stream._clock,
+        )
+        client.on_open(self._on_open)
+        client.on_close(self._on_close)
+        client.on_error(self._on_error)
+        updates = stream._guarded(stream._on_update, on_payload=self._delivered)
+        client.on("ProductUpdate", updates)
+        client.on("ChargerUpdate", updates)
+        client.on("CommandResponse", stream._guarded(stream._on_command_response))
+        client.on("SubscribeToMyProduct", _ignore)
+
+    def _end(self, ended: _SessionEnded) -> None:
+        if self._ending is None:
+            self._ending = ended
+        self._over.set()
+        self._opened.set()
+
+    def _delivered(self) -> None:
+        self.delivered = True
+
+    async def _on_open(self) -> None:
+        self._opened.set()
+
+    async def _on_close(self) -> None:
+        if not self._opened.is_set() or self._over.is_set():
+            # Not open yet: run() is about to raise the real cause.
+            return
+        self._end(_SessionEnded("connection closed", opened=True))
+        # Park until the session cancels run(): returning would let pysignalr reconnect with
+        # the spent connection id.
+        await asyncio.Event().wait()
+
+    async def _on_error(self, message: CompletionMessage) -> None:
+        with contextlib.suppress(Exception):
+            self._stream._log.debug("hub error completion", error=str(message.error))
+
+    def _run_finished(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            self._end(self._stream._classify(task.exception(), opened=self._opened.is_set()))
+
+    async def run(self) -> None:
+        stream = self._stream
+        run_task = asyncio.create_task(self.client.run(), name=f"easee-signalr-{stream._account}")
+        run_task.add_done_callback(self._run_finished)
+        watchdog: asyncio.Task[None] | None = None
+        try:
+            try:
+                async with asyncio.timeout(stream._options.connect_timeout):
+                    await self._opened.wait()
+            except TimeoutError:
+                self._end(_SessionEnded("not open within the connect timeout"))
+            if not self._over.is_set():
+                await self._subscribe()
+            if not self._over.is_set() and not stream._closing:
+                stream._subscribed()
+                watchdog = asyncio.create_task(self._watch())
+                await self._until_over_or_reconnect()
+        finally:
+            for task in (watchdog, run_task):
+                if task is not None:
+                    await cancel_and_wait(task)
+        assert self._ending is not None
+        self._ending.delivered = self.delivered
+        raise self._ending
+
+    async def _until_over_or_reconnect(self) -> None:
+        request_event = self._stream._reconnect_request
+        assert request_event is not None
+        request_event.clear()
+        request = asyncio.create_task(request_event.wait())
+        over = asyncio.create_task(self._over.wait())
+        try:
+            await asyncio.wait({request, over}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in (request, over):
+                waiter.cancel()
+        if not self._over.is_set():
+            self._end(_SessionEnded(self._stream._reconnect_reason or "reconnect", opened=True))
+            request_event.clear()
+
+    async def _subscribe(self) -> None:
+        stream = self._stream
+        for serial in stream._serials:
+            try:
+                await self.client.send(
+                    "SubscribeWithCurrentState",
+                    [serial, True],
+                    on_invocation=stream._completion(serial),
+                )
+            except Exception as exc:
+                self._end(_SessionEnded(f"subscribe failed: {type(exc).__name__}", opened=True))
+                return
+
+    async def _watch(self) -> None:
+        stream = self._stream
+        timeout = stream._options.silence_timeout
+        period = min(timeout / 4, 1.0)
+        while not self._over.is_set():
+            await asyncio.sleep(period)
+            silent = stream._clock() - self.client.last_rx
+            if silent > timeout:
+                self._end(_SessionEnded(f"hub silent for {silent:.1f} s", opened=True))
+                return
 
 
 class _UnansweredNoOpFilter(logging.Filter):

@@ -5,7 +5,7 @@ Wiring (see ``exporter/app.py``)::
     registry = service_registry()                      # process, platform, GC collectors
     service = ServiceMetrics(registry, max_data_age=...)
     chargers = ChargerCollector(store.view, export_filter=ExportFilter.of(include, exclude),
-                                stale_after=None)
+                                offline_after=settings.easee.charger_offline_after)
     app.router.add_get("/metrics", make_metrics_handler(registry, chargers))
 """
 

@@ -16,7 +16,8 @@ Families, in exposition order:
   table's base unit, string readings as info metrics, enumerations as one series per known
   state plus ``unknown`` (and the raw code when the table names a code metric);
 * ``easee_charger_observation_value`` for ids the table does not know;
-* ``easee_charger_last_update_timestamp_seconds`` (always exported);
+* ``easee_charger_last_update_timestamp_seconds`` and
+  ``easee_charger_last_seen_timestamp_seconds`` (always exported);
 * ``easee_exporter_last_data_timestamp_seconds``, the one family without ``charger_id``.
 
 A sample is ``(labels, value)``: ``labels`` are the label pairs other than ``charger_id``
@@ -58,11 +59,12 @@ CHARGER_LABEL = "charger_id"
 CHARGER_INFO_METRIC = "easee_charger_info"
 CHARGER_INFO_LABELS = ("name", "account", "product", "site", "circuit", "firmware", "color")
 LAST_UPDATE_METRIC = "easee_charger_last_update_timestamp_seconds"
+LAST_SEEN_METRIC = "easee_charger_last_seen_timestamp_seconds"
 LAST_DATA_METRIC = "easee_exporter_last_data_timestamp_seconds"
 
-#: Groups whose gauges are measurements: dropped once a charger's data is older than the
-#: stale window (conventions.md 1.4), so that Grafana does not draw "last known" flat lines.
-#: State, lock, configuration and counters stay: they are still the last known truth.
+#: Groups whose gauges are live readings: dropped while a charger is offline (conventions.md
+#: 1.4), so that Grafana does not draw "last known" flat lines. State, lock, configuration and
+#: counters stay: they are still the last known truth.
 MEASUREMENT_GROUPS = frozenset({Group.POWER, Group.PHASE, Group.SIGNAL, Group.TEMPERATURE})
 
 #: The firmware release (an info row of the table) also goes into ``easee_charger_info``.
@@ -93,8 +95,10 @@ class Family:
     label_names: tuple[str, ...] = (CHARGER_LABEL,)
     groups: frozenset[Group] = frozenset()
     sources: tuple[int, ...] = ()
-    #: dropped for a charger whose data is older than the stale window
+    #: a live reading: dropped while the charger is offline
     measurement: bool = False
+    #: the charger's online flag: reads 0 while the charger is offline by its own clock
+    online_flag: bool = False
 
     @property
     def family_name(self) -> str:
@@ -366,15 +370,18 @@ class _UnknownReadings(_Computed):
         return out
 
 
-class _LastUpdate(_Computed):
-    """When the service last received data for the charger."""
+@dataclass(frozen=True, slots=True)
+class _Timestamp(_Computed):
+    """One of the charger's freshness times (epoch seconds), when it has one."""
+
+    read: Callable[[ChargerView], float | None]
 
     def key(self, charger: ChargerView) -> object:
-        return charger.last_received_at
+        return self.read(charger)
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
-        last = charger.last_received_at
-        return () if last is None else (((), last),)
+        value = self.read(charger)
+        return () if value is None else (((), value),)
 
 
 # The catalogue ------------------------------------------------------------------------------
@@ -463,6 +470,7 @@ def _table_entries() -> Iterable[Entry]:
                 groups=groups,
                 sources=sources,
                 measurement=measurement,
+                online_flag=ObservationId.CONNECTED_TO_CLOUD in sources,
             )
             derived_ids = [spec.obs_id for spec in specs if spec.derived]
             rows = tuple((spec, spec.labels) for spec in specs)
@@ -509,6 +517,15 @@ def all_entries() -> tuple[Entry, ...]:
         "are cached from the Easee stream; alert on time() - this.",
         unit=Unit.SECONDS,
     )
+    last_seen = Family(
+        name=LAST_SEEN_METRIC,
+        type=MetricType.GAUGE,
+        help="The charger's own newest timestamp over all its readings (epoch seconds; a "
+        "timestamp in the future counts as its receive time). Replays and REST snapshots carry "
+        "old timestamps, so they never make it newer; the charger counts as offline once it is "
+        "older than easee.charger_offline_after.",
+        unit=Unit.SECONDS,
+    )
     last_data = Family(
         name=LAST_DATA_METRIC,
         type=MetricType.GAUGE,
@@ -521,13 +538,16 @@ def all_entries() -> tuple[Entry, ...]:
         *derived,
         *_table_entries(),
         Entry(unknown, _UnknownReadings()),
-        Entry(last_update, _LastUpdate()),
+        Entry(last_update, _Timestamp(lambda charger: charger.last_received_at)),
+        Entry(last_seen, _Timestamp(lambda charger: charger.last_seen_at)),
         Entry(last_data, None),
     )
 
 
 #: Families exported whatever the filter says.
-ALWAYS_EXPORTED = frozenset({CHARGER_INFO_METRIC, LAST_UPDATE_METRIC, LAST_DATA_METRIC})
+ALWAYS_EXPORTED = frozenset(
+    {CHARGER_INFO_METRIC, LAST_UPDATE_METRIC, LAST_SEEN_METRIC, LAST_DATA_METRIC}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,14 +34,14 @@ baseline), and :meth:`ChargerCollector.render` writes the text directly with per
 caches (:mod:`exporter.metrics.render`), which the ``/metrics`` handler uses because
 ``generate_latest`` is too slow for large fleets.
 
-**Stale measurements.** With ``stale_after`` set, the measurement gauges of a charger (power,
-per-phase and terminal currents and voltages, signal levels, temperatures: the families
-marked ``measurement``) are left out once the charger's newest data is older than that many
-seconds, so that dashboards show a gap instead of a flat "last known" line
-(conventions.md 1.4). Info, state, lock, configuration, counters and the timestamps stay.
-Default: off, because an idle charger only reports changes and may stay silent for a long
-time while its last readings are still true; a service with an exporter-wide liveness
-window of 900 s would typically use 1800.
+**Offline chargers.** A charger is offline when the cloud says so (observation 250) or when
+its own newest timestamp is older than ``offline_after`` seconds (``easee.charger_offline_after``,
+20 minutes: an idle charger heartbeats about every 15). While it is offline,
+``easee_charger_online`` reads 0 and its live readings (power, per-phase and terminal currents
+and voltages, signal levels, temperatures: the families marked ``measurement``) are left out,
+so that Prometheus marks those series stale and dashboards show a gap instead of a flat, false
+"last known" line (conventions.md 1.4). Info, state, lock, configuration, counters and the
+timestamps stay: they are still the last known truth.
 """
 
 from __future__ import annotations
@@ -59,16 +59,20 @@ from prometheus_client.core import (
 from exporter.metrics.catalogue import Catalogue, Family, MetricType, Sample
 from exporter.metrics.deflate import Piece
 from exporter.metrics.filter import ExportFilter
-from exporter.metrics.render import CachedRenderer, is_stale
+from exporter.metrics.render import CachedRenderer, is_offline, offline_samples
 from exporter.state import StoreView
+
+#: ``easee.charger_offline_after``'s default: an idle charger heartbeats about every 15 minutes,
+#: and evcc counts a reading fresh for 20.
+DEFAULT_OFFLINE_AFTER = 1200.0
 
 
 class ChargerCollector:
     """A prometheus_client collector (and fast renderer) over the state store's view.
 
     ``view`` returns the store's current immutable snapshot; ``export_filter`` narrows the
-    exported families; ``stale_after`` (seconds, None = never) drops the measurement gauges
-    of chargers whose data is older than that.
+    exported families; ``offline_after`` (seconds) is the age of a charger's own newest
+    timestamp from which it counts as offline (see the module docstring).
     """
 
     def __init__(
@@ -76,14 +80,14 @@ class ChargerCollector:
         view: Callable[[], StoreView],
         *,
         export_filter: ExportFilter | None = None,
-        stale_after: float | None = None,
+        offline_after: float = DEFAULT_OFFLINE_AFTER,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if stale_after is not None and stale_after <= 0:
-            raise ValueError("stale_after must be positive")
+        if offline_after <= 0:
+            raise ValueError("offline_after must be positive")
         self._view = view
         self._clock = clock
-        self.stale_after = stale_after
+        self.offline_after = offline_after
         self.catalogue = Catalogue.build(export_filter)
         self._renderer = CachedRenderer(self.catalogue)
 
@@ -106,11 +110,13 @@ class ChargerCollector:
         entries = self.catalogue.entries
         built: list[Metric | None] = [None] * len(entries)
         for charger in view.chargers.values():
-            stale = is_stale(charger, now, self.stale_after)
+            offline = is_offline(charger, now, self.offline_after)
             for index, entry in enumerate(entries):
-                if entry.emit is None or (stale and entry.family.measurement):
+                if entry.emit is None or (offline and entry.family.measurement):
                     continue
                 samples = entry.emit.samples(charger)
+                if offline and entry.family.online_flag:
+                    samples = offline_samples(samples)
                 if not samples:
                     continue
                 metric = built[index]
@@ -140,7 +146,7 @@ class ChargerCollector:
             openmetrics=openmetrics,
             names=names,
             now=self._clock(),
-            stale_after=self.stale_after,
+            offline_after=self.offline_after,
         )
 
 

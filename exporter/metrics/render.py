@@ -30,7 +30,14 @@ from dataclasses import dataclass
 
 from prometheus_client import utils
 
-from exporter.metrics.catalogue import CHARGER_LABEL, Catalogue, Family, Labels, MetricType
+from exporter.metrics.catalogue import (
+    CHARGER_LABEL,
+    Catalogue,
+    Family,
+    Labels,
+    MetricType,
+    Sample,
+)
 from exporter.metrics.deflate import Piece
 from exporter.state import ChargerView, StoreView
 
@@ -72,10 +79,14 @@ def openmetrics_header(family: Family, *, with_unit: bool) -> str:
     return f"# HELP {name} {doc}\n# TYPE {name} {family.type.value}\n{unit}"
 
 
-def is_stale(charger: ChargerView, now: float, stale_after: float | None) -> bool:
-    """Whether the charger's measurement gauges are left out (see the collector)."""
-    last = charger.last_received_at
-    return stale_after is not None and last is not None and now - last > stale_after
+def is_offline(charger: ChargerView, now: float, offline_after: float) -> bool:
+    """Whether the charger counts as offline now, so its live readings are left out."""
+    return charger.online(now, offline_after) is False
+
+
+def offline_samples(samples: Collection[Sample]) -> list[Sample]:
+    """The samples of the online flag while the charger is offline: 0."""
+    return [(labels, 0.0) for labels, _ in samples] or [((), 0.0)]
 
 
 @dataclass(slots=True)
@@ -84,7 +95,7 @@ class _Rendered:
 
     #: the snapshot rendered last; holding it keeps alive every object the keys name by id
     snapshot: ChargerView
-    stale: bool
+    offline: bool
     keys: list[object]
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
@@ -123,10 +134,10 @@ class CachedRenderer:
         openmetrics: bool,
         names: Collection[str] | None,
         now: float,
-        stale_after: float | None,
+        offline_after: float,
     ) -> list[Piece]:
         """The charger families of ``view``; ``names``: only families exposing those names."""
-        self._update(view, now, stale_after)
+        self._update(view, now, offline_after)
         if openmetrics:
             headers = self._headers["openmetrics" if names is None else "openmetrics_restricted"]
         else:
@@ -155,7 +166,7 @@ class CachedRenderer:
             )
         return column
 
-    def _update(self, view: StoreView, now: float, stale_after: float | None) -> None:
+    def _update(self, view: StoreView, now: float, offline_after: float) -> None:
         """Bring the per-charger fragments up to ``view``; drop the columns that changed."""
         cache = self._chargers
         columns = self._columns
@@ -167,18 +178,18 @@ class CachedRenderer:
             for gone in cache.keys() - set(order):
                 del cache[gone]
         for charger_id, charger in view.chargers.items():
-            stale = is_stale(charger, now, stale_after)
+            offline = is_offline(charger, now, offline_after)
             cached = cache.get(charger_id)
             if cached is None:
                 keys: list[object] = [_NOTHING] * len(columns)
-                cached = _Rendered(charger, stale, keys, [b""] * len(columns))
+                cached = _Rendered(charger, offline, keys, [b""] * len(columns))
                 cache[charger_id] = cached
-            elif cached.snapshot is charger and cached.stale == stale:
+            elif cached.snapshot is charger and cached.offline == offline:
                 continue
-            for index in self._refresh(cached, charger, stale):
+            for index in self._refresh(cached, charger, offline):
                 columns[index] = None
 
-    def _refresh(self, cached: _Rendered, charger: ChargerView, stale: bool) -> list[int]:
+    def _refresh(self, cached: _Rendered, charger: ChargerView, offline: bool) -> list[int]:
         """Re-render the entries whose key changed; the indexes whose lines changed."""
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
@@ -194,8 +205,11 @@ class CachedRenderer:
             if emit is None:
                 continue
             source = sources[index]
-            if stale and entry.family.measurement:
-                key: object = _STALE
+            family = entry.family
+            if offline and family.measurement:
+                key: object = _OFFLINE
+            elif offline and family.online_flag:
+                key = _OFFLINE_FLAG
             elif source is not None:
                 key = observations.get(source)
             else:
@@ -205,18 +219,21 @@ class CachedRenderer:
                 continue
             keys[index] = key
             lines: list[str] = []
-            if key is not _STALE:
-                for labels, value in emit.samples(charger):
+            if key is not _OFFLINE:
+                samples = emit.samples(charger)
+                if key is _OFFLINE_FLAG:
+                    samples = offline_samples(samples)
+                for labels, value in samples:
                     shape = shapes.get((index, labels))
                     if shape is None:
-                        shape = shapes[(index, labels)] = _shape(entry.family, labels)
+                        shape = shapes[(index, labels)] = _shape(family, labels)
                     lines.append(f"{shape[0]}{charger_part}{shape[1]}{floatToGoString(value)}\n")
             text = "".join(lines).encode()
             if text != fragments[index]:
                 fragments[index] = text
                 changed.append(index)
         cached.snapshot = charger
-        cached.stale = stale
+        cached.offline = offline
         return changed
 
 
@@ -233,7 +250,8 @@ class _Marker:
 
 
 _NOTHING = _Marker("not rendered yet")
-_STALE = _Marker("stale: measurements left out")
+_OFFLINE = _Marker("offline: live readings left out")
+_OFFLINE_FLAG = _Marker("offline: the online flag reads 0")
 
 
 def _shape(family: Family, labels: Labels) -> tuple[str, str]:

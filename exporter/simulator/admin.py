@@ -95,6 +95,7 @@ class AdminApi:
             web.post("/_sim/chargers/{id}/unplug", self.unplug),
             web.post("/_sim/chargers/{id}/error", self.error),
             web.post("/_sim/chargers/{id}/online", self.online),
+            web.post("/_sim/chargers/{id}/silent", self.silent),
             web.post("/_sim/chargers/{id}/observations", self.set_observation),
         ]
         return [web.route(r.method, r.path, _guarded(r.handler)) for r in routes]
@@ -240,6 +241,11 @@ class AdminApi:
     async def online(self, request: web.Request) -> web.StreamResponse:
         on = bool((await _body(request)).get("on", True))
         self._sim.set_online(request.match_info["id"], on)
+        return await self.truth(request)
+
+    async def silent(self, request: web.Request) -> web.StreamResponse:
+        on = bool((await _body(request)).get("on", True))
+        self._sim.set_silent(request.match_info["id"], on)
         return await self.truth(request)
 
     async def set_observation(self, request: web.Request) -> web.StreamResponse:

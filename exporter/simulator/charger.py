@@ -117,6 +117,8 @@ class ChargerModel:
         self.autonomous = autonomous
         self.observations: dict[int, StoredObservation] = {}
         self.online = spec.scenario != "offline"
+        #: the charger lost power without the cloud noticing: 250 stays true, nothing is sent
+        self.silent = False
         self.error = spec.scenario == "error"
         self.authorized = True
         self.car: Car | None = None
@@ -285,6 +287,10 @@ class ChargerModel:
     def step(self, t: float) -> list[Update]:
         """Advance the model to time ``t``: energy, the car's life, telemetry, heartbeats."""
         if t <= self.clock:
+            return []
+        if self.silent:
+            # No power, no data: the cloud keeps what it last heard, timestamps and all.
+            self.clock = t
             return []
         updates: list[Update] = []
         dt = t - self.clock

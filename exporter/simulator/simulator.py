@@ -258,6 +258,7 @@ class Simulator:
             "serial": serial,
             "account": self.username_of(model.account_id),
             "online": model.online,
+            "silent": model.silent,
             "error": model.error,
             "op_mode": model.op_mode,
             "car_connected": car is not None,
@@ -388,6 +389,13 @@ class Simulator:
         """Offline: 250 false and op mode 0; the charger then sends nothing until back."""
         model = self.charger(serial)
         self._publish(model.set_online(on, self.clock.now()))
+
+    def set_silent(self, serial: str, on: bool = True) -> None:
+        """The charger falls silent (it lost power) while the cloud still calls it connected:
+        250 stays true, nothing more is pushed or stored, a replay or a REST snapshot gives the
+        last values with their old timestamps, commands get no answer. ``on=False``: it wakes
+        up, and its next physics step pushes fresh readings."""
+        self.charger(serial).silent = on
 
     def set_observation(
         self, serial: str, obs_id: int, value: Any, *, timestamp: float | None = None
@@ -542,7 +550,7 @@ class Simulator:
         return [ack for ack, _ in planned]
 
     def _execute(self, model: ChargerModel, planned: list[tuple[CommandAck, _Action]]) -> None:
-        if not planned or not model.online:
+        if not planned or not model.online or model.silent:
             # An offline charger never answers: the command times out on the client side.
             return
         accepted = not self.faults.reject_commands

@@ -72,16 +72,12 @@ def refusal(action: Action, state: DerivedState) -> str | None:
     """The problem kind when ``action`` cannot work now (no cloud call is made), else None.
 
     An offline charger never answers a command (it would end in a timeout, with a lock
-    write queued for later); pause and resume need a car, and both of the service's rules
-    for "a car is connected" must say no before the request is refused, so that an unusual
-    op mode is left for Easee to judge.
+    write queued for later); pause and resume need a car. A charger the cloud calls
+    connected (250) is not refused for its age alone: a silent stream is no proof that it
+    would not obey.
     """
     if state.online is False:
         return "charger-offline"
-    if (
-        action.needs_vehicle
-        and state.vehicle_connected is False
-        and state.vehicle_connected_recommended is False
-    ):
+    if action.needs_vehicle and state.vehicle_connected is False:
         return "no-vehicle"
     return None

@@ -116,8 +116,8 @@ def fast_options(sim: Simulator, **overrides: Any) -> AccountOptions:
         "backoff_cap": 0.3,
         "quick_retry": (0.01, 0.05),
         "stable_after": 1.0,
-        "max_attempts": 1000,
-        "attempt_window": 60.0,
+        "attempt_burst": 1000,
+        "attempt_refill": 0.06,
         "negotiate_block_backoff": 1.0,
         "command_timeout": 3.0,
     }

@@ -1,4 +1,4 @@
-"""The reconnect policy: full jitter, a quick retry after health, a cap per window."""
+"""The reconnect policy: full jitter, a quick retry after a success, an attempt bucket."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ def make(clock: ManualClock, **overrides: object) -> Backoff:
         "base": 5.0,
         "cap": 300.0,
         "quick": (0.5, 5.0),
-        "stable_after": 60.0,
-        "max_attempts": 10,
-        "attempt_window": 3600.0,
+        "burst": 6,
+        "refill": 300.0,
         "clock": clock,
         "rng": random.Random(7),
     }
@@ -31,7 +30,7 @@ def test_first_attempt_is_immediate() -> None:
 
 def test_delays_grow_with_full_jitter_up_to_the_cap() -> None:
     clock = ManualClock()
-    backoff = make(clock, max_attempts=10_000)
+    backoff = make(clock, burst=10_000)
     ceilings = []
     for failures in range(1, 12):
         backoff.attempt()
@@ -46,35 +45,102 @@ def test_delays_grow_with_full_jitter_up_to_the_cap() -> None:
     assert ceilings[-1] == 300.0
 
 
-def test_a_healthy_session_resets_and_gives_a_quick_retry() -> None:
+def test_a_success_resets_and_gives_a_quick_retry() -> None:
     clock = ManualClock()
-    backoff = make(clock)
+    backoff = make(clock, burst=100)
     for _ in range(6):
         backoff.attempt()
         backoff.failed()
     backoff.attempt()
-    backoff.succeeded(healthy_for=61.0)
+    backoff.succeeded()
     assert backoff.failures == 0
     draws = [backoff.delay() for _ in range(100)]
     assert all(0.5 <= d <= 5.0 for d in draws)
 
 
-def test_a_short_session_counts_as_a_failure() -> None:
-    backoff = make(ManualClock())
-    backoff.attempt()
-    backoff.succeeded(healthy_for=3.0)
-    assert backoff.failures == 1
-
-
-def test_at_most_max_attempts_per_window_while_failing() -> None:
+def test_the_bucket_paces_attempts_that_keep_succeeding() -> None:
+    """Sessions that deliver data and drop at once never storm: after the burst, one attempt
+    per refill interval."""
     clock = ManualClock()
-    backoff = make(clock, base=0.001, cap=0.001, max_attempts=3, attempt_window=100.0)
-    for _ in range(3):
+    backoff = make(clock)
+    starts = []
+    while clock.now < 1000.0 + 3 * 3600:
+        clock.advance(backoff.delay())
+        backoff.attempt()
+        starts.append(clock.now)
+        backoff.succeeded()
+    third_hour = [t for t in starts if t >= 1000.0 + 2 * 3600]
+    assert len(third_hour) <= 13
+    assert len([t for t in starts if t < 1000.0 + 3600]) <= 6 + 12 + 1
+
+
+def simulate(
+    backoff: Backoff,
+    clock: ManualClock,
+    *,
+    healthy_from: float,
+    until: float,
+    flapping: bool = False,
+) -> tuple[list[float], float | None]:
+    """Every attempt fails until ``healthy_from`` (with ``flapping``, every other one opens a
+    session that delivers data and drops 30 s later); returns the attempt times and the time
+    of the first attempt made once the cloud is healthy."""
+    attempts: list[float] = []
+    while clock.now < until:
+        clock.advance(backoff.delay())
+        backoff.attempt()
+        attempts.append(clock.now)
+        if clock.now >= healthy_from:
+            return attempts, clock.now
+        if flapping and len(attempts) % 2:
+            clock.advance(30.0)
+            backoff.succeeded()
+        else:
+            backoff.failed()
+    return attempts, None
+
+
+@pytest.mark.parametrize("flapping", [False, True], ids=["failing", "flapping"])
+@pytest.mark.parametrize("seed", range(20))
+def test_ten_minutes_of_outages_then_back_within_five_minutes(seed: int, flapping: bool) -> None:
+    """Ten minutes of failures (or of sessions that drop right after their replay), then a
+    healthy cloud: the next attempt comes within the 5-minute cap, never an hour later."""
+    clock = ManualClock()
+    backoff = make(clock, rng=random.Random(seed))
+    healthy = clock.now + 600.0
+    attempts, back = simulate(
+        backoff, clock, healthy_from=healthy, until=healthy + 3600, flapping=flapping
+    )
+    assert len([t for t in attempts if t < healthy]) >= 5
+    assert back is not None
+    assert back - healthy <= 300.0
+
+
+def test_attempts_that_skip_the_delay_run_up_no_debt() -> None:
+    """Reconnect requests start a session at once; they never park the ones after."""
+    clock = ManualClock()
+    backoff = make(clock)
+    for _ in range(20):
         backoff.attempt()
         backoff.failed()
-        clock.advance(1.0)
-    # Three attempts at t=0, 1, 2: the fourth must wait until the first leaves the window.
-    assert backoff.delay() == pytest.approx(100.0 - 3.0)
+    assert backoff.delay() <= 300.0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_long_outage_keeps_to_twelve_attempts_an_hour_and_recovers_within_the_cap(
+    seed: int,
+) -> None:
+    clock = ManualClock()
+    backoff = make(clock, rng=random.Random(seed))
+    start = clock.now
+    healthy = start + 10 * 3600
+    attempts, back = simulate(backoff, clock, healthy_from=healthy, until=healthy + 3600)
+    assert back is not None
+    assert back - healthy <= 300.0
+    for hour in range(1, 10):
+        in_hour = [t for t in attempts if start + hour * 3600 <= t < start + (hour + 1) * 3600]
+        assert len(in_hour) <= 13, (hour, len(in_hour))
+    assert len([t for t in attempts if t < start + 3600]) <= 6 + 12 + 1
 
 
 def test_an_explicit_minimum_wins() -> None:

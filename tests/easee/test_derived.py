@@ -20,15 +20,24 @@ from exporter.easee.derived import (
         (1, 2, True),
         (1, 3, True),
         (1.0, 3, True),
+        (1, 7, True),  # awaiting RFID or app authorization
+        (1, 4, True),  # a full car plugged in
+        (0, 2, True),  # the charger came back with a car in
+        (0, 3, True),
         (None, 2, False),
         (2, 3, False),
+        (7, 3, False),  # the authorization of a session already started
+        (4, 3, False),
         (1, 1, False),
-        (1, 4, False),
-        (0, 2, False),
+        (0, 1, False),
+        (1, 0, False),
+        (5, 3, False),
+        (1, 5, False),  # an error is no car
+        (1, 8, False),
         (True, 2, False),
     ],
 )
-def test_a_session_starts_when_a_car_is_plugged_in(
+def test_a_session_starts_on_any_change_from_no_session_to_a_car(
     previous: object, current: object, expected: bool
 ) -> None:
     assert starts_new_session(previous, current) is expected  # type: ignore[arg-type]

@@ -252,18 +252,59 @@ async def test_negotiate_403_is_an_ip_block_for_the_account(
         assert "403" in h.stream.status.reason
 
 
-async def test_failures_are_paced_by_the_attempt_cap(session: aiohttp.ClientSession) -> None:
+async def test_failures_are_paced_by_the_attempt_bucket(session: aiohttp.ClientSession) -> None:
     async with (
         run_simulator(sim_config()) as cloud,
-        streaming(session, cloud, max_attempts=3, attempt_window=30.0) as h,
+        streaming(session, cloud, attempt_burst=3, attempt_refill=30.0) as h,
     ):
         await wait_until(lambda: h.connected)
         cloud.set_faults(negotiate=NegotiateOverride(status=503))
         await cloud.drop_streams()
         await wait_until(lambda: len(cloud.hub_events.of("negotiate_override")) >= 2)
+        # The first session took one of the three tokens; the next token is 30 s away, so
+        # nothing more may come within this second.
         await asyncio.sleep(1.0)
-        # The healthy session reset the streak; then at most 3 attempts in the window.
-        assert len(cloud.hub_events.of("negotiate_override")) <= 3
+        assert len(cloud.hub_events.of("negotiate_override")) == 2
+
+
+async def test_back_within_the_cap_once_negotiate_answers_again(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Ten failed negotiates in a row, then a healthy hub: connected within the cap (scaled
+    down: cap 0.3 s), not after an hour-long park."""
+    async with (
+        run_simulator(sim_config()) as cloud,
+        streaming(session, cloud, attempt_burst=6, attempt_refill=0.5, backoff_cap=0.3) as h,
+    ):
+        await wait_until(lambda: h.connected)
+        cloud.set_faults(negotiate=NegotiateOverride(status=503))
+        await cloud.drop_streams()
+        await wait_until(
+            lambda: len(cloud.hub_events.of("negotiate_override")) >= 10,
+            within=20.0,
+            what="ten failed negotiates",
+        )
+        cloud.clear_faults()
+        healthy = time.monotonic()
+        await wait_until(lambda: h.connected, within=5.0, what="the stream back")
+        assert time.monotonic() - healthy <= max(0.3, 0.5) + 0.5
+
+
+async def test_a_short_session_that_delivered_data_is_a_success(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Sessions dropped right after their replay do not build a failure streak."""
+    async with (
+        run_simulator(sim_config()) as cloud,
+        streaming(session, cloud, stable_after=60) as h,
+    ):
+        for _ in range(4):
+            await wait_until(lambda: h.connected)
+            await wait_until(lambda: all(h.replayed(s) for s in SERIALS))
+            h.updates.clear()
+            await cloud.drop_streams()
+            await wait_until(lambda: not h.connected)
+        assert h.stream._backoff.failures == 0
 
 
 async def test_start_while_the_hub_refuses_connections(session: aiohttp.ClientSession) -> None:

@@ -149,8 +149,8 @@ class Live:
         )
 
 
-def _options(sim: Simulator) -> AccountOptions:
-    return AccountOptions(
+def _options(sim: Simulator, overrides: dict[str, Any]) -> AccountOptions:
+    settings: dict[str, Any] = dict(
         api_url=sim.base_url,
         stream_url=sim.hub_url,
         request_timeout=2.0,
@@ -163,6 +163,8 @@ def _options(sim: Simulator) -> AccountOptions:
         backoff_cap=0.3,
         quick_retry=(0.01, 0.05),
     )
+    settings.update(overrides)
+    return AccountOptions(**settings)
 
 
 @asynccontextmanager
@@ -170,7 +172,8 @@ async def live(
     chargers: int = 3,
     *,
     export_filter: ExportFilter | None = None,
-    stale_after: float | None = None,
+    offline_after: float = 1200.0,
+    account_options: dict[str, Any] | None = None,
     **sim_settings: Any,
 ) -> AsyncIterator[Live]:
     """The simulated cloud (model clock moved by hand), one Easee account streaming into a
@@ -209,13 +212,18 @@ async def live(
         account = EaseeAccount(
             AccountConfig(name="demo", credentials=Credentials("demo", "demo")),
             session=client_session,
-            options=_options(sim),
+            options=_options(sim, account_options or {}),
             events=service,
             sink=store.apply,
             on_chargers=on_chargers,
         )
+        # The charger's own clock is the model's: age is measured on it, so a charger is
+        # offline by the simulated time it kept silent, not by the model's start date.
         collector = ChargerCollector(
-            store.view, export_filter=export_filter, stale_after=stale_after
+            store.view,
+            export_filter=export_filter,
+            offline_after=offline_after,
+            clock=sim.clock.now,
         )
         app = web.Application()
         app.router.add_get("/metrics", make_metrics_handler(registry, collector))

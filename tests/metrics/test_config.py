@@ -23,19 +23,29 @@ def test_default_exports_everything(tmp_path: Path) -> None:
     settings = load(tmp_path, "")
     metrics = settings.metrics
     assert ExportFilter.of(metrics.include, metrics.exclude).is_everything
-    assert metrics.stale_after is None
+    assert settings.easee.charger_offline_after == 1200.0
 
 
-def test_include_exclude_and_stale_window(tmp_path: Path) -> None:
+def test_the_offline_window_from_the_file_and_the_environment(tmp_path: Path) -> None:
+    assert load(tmp_path, "easee:\n  charger_offline_after: 30m\n").easee.charger_offline_after == (
+        1800.0
+    )
+    path = tmp_path / "config.yaml"
+    path.write_text(ACCOUNT, encoding="utf-8")
+    settings = load_settings(
+        CommandLine(config_file=str(path)), {"EASEE_CHARGER_OFFLINE_AFTER": "600"}
+    )
+    assert settings.easee.charger_offline_after == 600.0
+
+
+def test_include_and_exclude(tmp_path: Path) -> None:
     settings = load(
         tmp_path,
         "metrics:\n"
         "  include: [state, power, 'easee_charger_energy_*']\n"
-        "  exclude: [easee_charger_pilot_mode]\n"
-        "  stale_after: 30m\n",
+        "  exclude: [easee_charger_pilot_mode]\n",
     )
     metrics = settings.metrics
-    assert metrics.stale_after == 1800.0
     chosen = ExportFilter.of(metrics.include, metrics.exclude)
     names = {family.name for family in Catalogue.build(chosen).families}
     assert "easee_charger_power_watts" in names
@@ -49,7 +59,8 @@ def test_include_exclude_and_stale_window(tmp_path: Path) -> None:
     [
         ("metrics:\n  include: [temprature]\n", "metrics.include: matches no charger metric"),
         ("metrics:\n  exclude: ['a b']\n", "neither a group"),
-        ("metrics:\n  stale_after: -5\n", "metrics.stale_after"),
+        ("easee:\n  charger_offline_after: -5\n", "easee.charger_offline_after"),
+        ("metrics:\n  stale_after: 30m\n", "metrics.stale_after"),
         ("metrics:\n  filter: [x]\n", "metrics"),
     ],
 )

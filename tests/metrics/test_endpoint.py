@@ -133,7 +133,7 @@ async def test_values_equal_the_cloud_truth_in_base_units() -> None:
             assert sum(modes.values()) == 1
             assert len(modes) == 10  # 0-8 and unknown
             assert value("easee_charger_cable_lock_state", serial) == raw(103) + 2 * raw(30)
-            assert value("easee_charger_vehicle_connected", serial) == (op_mode in (2, 3, 4, 5, 6))
+            assert value("easee_charger_vehicle_connected", serial) == (op_mode in (2, 3, 4, 6, 7))
             for obs_id, stored in truth.items():
                 spec = OBSERVATIONS.get(obs_id)
                 if spec is None or spec.kind not in (Kind.GAUGE, Kind.COUNTER) or spec.derived:

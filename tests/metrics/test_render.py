@@ -149,7 +149,7 @@ def test_unknown_ids_and_special_values() -> None:
         (121, DataType.DOUBLE, math.nan),
         (109, DataType.INTEGER, 42),
     ):
-        store.apply(Observation("EH1", obs_id, data_type, value, 1.0, RECEIVED))
+        store.apply(Observation("EH1", obs_id, data_type, value, RECEIVED, RECEIVED))
     collector = ChargerCollector(store.view, clock=lambda: NOW)
     assert_same(collector)
     text = rendered(collector, openmetrics=False)
@@ -162,28 +162,50 @@ def test_unknown_ids_and_special_values() -> None:
     assert b'easee_charger_op_mode_code{charger_id="EH1"} 42.0' in text
 
 
-def test_stale_measurements_are_left_out(sim: Simulator, store: StateStore) -> None:
-    """With a stale window, an old charger keeps its state but loses its measurements."""
-    clock = {"now": NOW}
-    collector = ChargerCollector(store.view, stale_after=600, clock=lambda: clock["now"])
+def test_an_offline_charger_keeps_its_state_but_loses_its_live_readings(
+    sim: Simulator, store: StateStore
+) -> None:
+    """Offline by its own clock: online reads 0, live readings go, state and counters stay;
+    fresh data brings everything back."""
+    serial = "EH000001"
+    seen = store.view().chargers[serial].last_seen_at
+    assert seen is not None
+    clock = {"now": seen + 10}
+    collector = ChargerCollector(store.view, offline_after=600, clock=lambda: clock["now"])
     fresh = rendered(collector, openmetrics=False)
-    assert b'easee_charger_power_watts{charger_id="EH000001"}' in fresh
-    clock["now"] = RECEIVED + 601
+    assert f'easee_charger_online{{charger_id="{serial}"}} 1.0'.encode() in fresh
+    assert f'easee_charger_power_watts{{charger_id="{serial}"}}'.encode() in fresh
+    clock["now"] = seen + 601
     assert_same(collector)
-    stale = rendered(collector, openmetrics=False)
+    offline = rendered(collector, openmetrics=False)
+    assert f'easee_charger_online{{charger_id="{serial}"}} 0.0'.encode() in offline
+    assert f'easee_charger_last_seen_timestamp_seconds{{charger_id="{serial}"}}'.encode() in offline
     for kept in (b"easee_charger_op_mode{", b"easee_charger_info{", b"energy_joules_total{"):
-        assert kept in stale
+        assert f'{kept.decode()}charger_id="{serial}"'.encode() in offline or kept in offline
     for dropped in (
-        b"easee_charger_power_watts{",
-        b"easee_charger_current_amperes{",
-        b"easee_charger_voltage_volts{",
-        b"easee_charger_terminal_current_amperes{",
-        b"easee_charger_temperature_celsius{",
-        b"_rssi_dbm{",
+        "easee_charger_power_watts{",
+        "easee_charger_current_amperes{",
+        "easee_charger_voltage_volts{",
+        "easee_charger_terminal_current_amperes{",
+        "easee_charger_temperature_celsius{",
+        "easee_charger_wifi_rssi_dbm{",
     ):
-        assert dropped not in stale
-    clock["now"] = NOW
+        assert f'{dropped}charger_id="{serial}"'.encode() not in offline, dropped
+    clock["now"] = seen + 10
     assert rendered(collector, openmetrics=False) == fresh
+
+
+def test_the_cloud_flag_alone_makes_a_charger_offline(store: StateStore) -> None:
+    """250 = false: offline however fresh the timestamps, and its live readings go."""
+    serial = "EH000001"
+    seen = store.view().chargers[serial].last_seen_at
+    assert seen is not None
+    store.apply(Observation(serial, 250, DataType.BOOLEAN, False, seen, seen))
+    collector = ChargerCollector(store.view, clock=lambda: seen + 1)
+    assert_same(collector)
+    text = rendered(collector, openmetrics=False)
+    assert f'easee_charger_online{{charger_id="{serial}"}} 0.0'.encode() in text
+    assert f'easee_charger_power_watts{{charger_id="{serial}"}}'.encode() not in text
 
 
 def test_filter_narrows_families(store: StateStore) -> None:

@@ -1,0 +1,18 @@
+"""The bounded soak of ``bench/soak.py`` (about two minutes of real time): short tokens,
+repeated drops and negotiate failures, a long outage, one silent charger. See that module
+for the scenario and the targets."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.soak import soak
+
+
+@pytest.mark.timeout(300)
+async def test_a_two_minute_soak_meets_every_target() -> None:
+    report = await soak(110.0)
+    assert report.failures == [], report
+    assert report.outages >= 6
+    assert report.recoveries, "no recovery was measured"
+    assert report.negotiates_in_long_outage > 0
