@@ -32,6 +32,7 @@ from exporter.config import ConfigError, Settings, diff, reload_settings
 from exporter.config.model import split_listen_address
 from exporter.fleet import Fleet
 from exporter.health import Liveness, liveness_handler, readiness_handler
+from exporter.httpserver import ServiceRunner
 from exporter.logs import LogSetup, configure_logging
 from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
 from exporter.power_history import PowerHistory, sample_forever
@@ -404,7 +405,7 @@ async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
         _log.error("cannot serve TLS", problem=f"tls_server_config.{error.key}: {error.message}")
         return 2
     service = app[SERVICE]
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = ServiceRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     host, port = split_listen_address(settings.web.listen_address)
     site = web.TCPSite(runner, host, port, ssl_context=service.front.ssl_context)

@@ -175,7 +175,10 @@ class EaseeAccount:
         self._session = session
         self._options = options
         self._events = events
-        self._decoder = Decoder(on_error=self._decode_error)
+        self._decoder = Decoder(
+            on_error=self._decode_error,
+            on_disagreement=lambda _obs_id: events.data_type_disagreement(config.name),
+        )
         # Snapshots ask for every id of the table: the stream may have missed any of them.
         self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
         self._sink = sink
@@ -210,7 +213,10 @@ class EaseeAccount:
             wall_clock=self._wall_clock,
         )
         self._dispatcher = CommandDispatcher(
-            account=self._config.name, retention=2 * options.command_timeout, clock=self._clock
+            account=self._config.name,
+            retention=2 * options.command_timeout,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
         )
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
@@ -318,21 +324,10 @@ class EaseeAccount:
         :class:`AccountNotReady`.
         """
         self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
+        with self._dispatcher.in_flight(charger_id) as posted_at:
             accepted = await self._client.send_command(charger_id, command)
             if accepted is not None:
-                self._dispatcher.register(accepted)
-        return accepted
-
-    async def send_settings(
-        self, charger_id: str, settings: Mapping[str, bool | int | float]
-    ) -> list[CommandAccepted]:
-        """``POST .../settings``; one acknowledgement per changed key, ``[]`` if none changed."""
-        self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
-            accepted = await self._client.post_settings(charger_id, settings)
-            for item in accepted:
-                self._dispatcher.register(item)
+                self._dispatcher.register(accepted, posted_at=posted_at)
         return accepted
 
     async def wait_for_response(
