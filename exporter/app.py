@@ -55,17 +55,46 @@ LIVENESS_PATHS = ("/healthz", "/-/healthy", "/livez")
 READINESS_PATHS = ("/readyz", "/-/ready")
 
 
-@dataclass(slots=True)
-class Service:
-    """What the handlers and the lifecycle share; ``settings`` changes on reload."""
+@dataclass(frozen=True, slots=True)
+class Configured:
+    """What a reload (or the demo's simulated cloud) replaces, as one value swapped whole: the
+    settings and what is built from them alone. Handlers read ``service.configured`` once per
+    request, so none sees the settings of one reload with the endpoint of another."""
 
     settings: Settings
+    metrics_endpoint: MetricsEndpoint
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        store: StateStore,
+        registry: CollectorRegistry,
+        previous: Configured | None = None,
+    ) -> Configured:
+        """``settings`` with its metrics endpoint; the previous endpoint (and its render
+        caches) is kept when the export settings did not change."""
+        if previous is not None and _export_settings(previous.settings) == _export_settings(
+            settings
+        ):
+            return cls(settings, previous.metrics_endpoint)
+        return cls(settings, _metrics_endpoint(store, registry, settings))
+
+
+def _export_settings(settings: Settings) -> object:
+    return settings.metrics, settings.easee.charger_offline_after
+
+
+@dataclass(slots=True)
+class Service:
+    """What the handlers and the lifecycle share; ``configured`` is swapped whole on reload."""
+
+    configured: Configured
     store: StateStore
     registry: CollectorRegistry
     metrics: ServiceMetrics
     liveness: Liveness
     clock: Callable[[], float]
-    metrics_endpoint: MetricsEndpoint
     front: WebFront
     controller: Controller | None = None
     fleet: Fleet | None = None
@@ -78,6 +107,11 @@ class Service:
     #: Set to ask the process to stop; ``exit_code`` says how.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self.configured.settings
 
 
 SERVICE = web.AppKey("service", Service)
@@ -106,11 +140,10 @@ def create_app(
         clock=clock,
     )
     service = Service(
-        settings=settings,
+        configured=Configured.build(settings, store, registry),
         store=store,
         registry=registry,
         metrics=metrics,
-        metrics_endpoint=_metrics_endpoint(store, registry, settings),
         liveness=liveness,
         clock=clock,
         log_setup=log_setup,
@@ -173,7 +206,7 @@ def _metrics_endpoint(
 def _add_routes(app: web.Application, service: Service) -> None:
     async def metrics(request: web.Request) -> web.StreamResponse:
         # Looked up per request: a reload may narrow or widen what is exported.
-        return await service.metrics_endpoint.handle(request)
+        return await service.configured.metrics_endpoint.handle(request)
 
     live = liveness_handler(service.liveness)
     ready = readiness_handler(lambda: service.fleet.readiness() if service.fleet else {})
@@ -213,7 +246,10 @@ async def _demo_cloud(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
     config = SimulatorConfig.single_account(chargers=3)
     async with run_simulator(config, access_log=False) as sim:
-        service.settings = service.settings.with_easee_urls(sim.base_url, sim.hub_url)
+        demo = service.settings.with_easee_urls(sim.base_url, sim.hub_url)
+        service.configured = Configured.build(
+            demo, service.store, service.registry, service.configured
+        )
         _log.info("demo cloud started", api_url=sim.base_url)
         yield
 
@@ -376,16 +412,13 @@ async def reload(app: web.Application) -> bool:
     changes = diff(current, result)
     if changes.listen_address_changed:
         _log.warning("the listen address changes only at restart")
-    service.settings = result
+    service.configured = Configured.build(
+        result, service.store, service.registry, service.configured
+    )
     if setup is not None and (changes.logging_changed or changes.webhooks_changed):
         setup.apply(result.logging, result.secret_values())
     if service.controller is not None:
         service.controller.apply_settings(result)
-    if (result.metrics, result.easee.charger_offline_after) != (
-        current.metrics,
-        current.easee.charger_offline_after,
-    ):
-        service.metrics_endpoint = _metrics_endpoint(service.store, service.registry, result)
     service.liveness.max_data_age = result.liveness.max_data_age
     service.metrics.liveness_max_data_age.set(result.liveness.max_data_age)
     service.metrics.set_accounts(a.name for a in result.enabled_accounts)

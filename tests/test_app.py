@@ -152,6 +152,33 @@ async def test_reload_changes_credentials_and_chargers(
     assert set(service.store.view().chargers) == {serials[1]}
 
 
+async def test_a_reload_swaps_the_settings_and_their_endpoint_as_one_value(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    """The metrics endpoint (and its render caches) is kept while the export settings stay,
+    and replaced together with the settings when they change."""
+    config = tmp_path / "easee.yaml"
+    cloud = f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+    account = "accounts:\n  - name: home\n    username: demo\n    password: demo-password\n"
+    config.write_text(cloud + account)
+    app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
+    await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    first = service.configured
+    config.write_text(cloud + account + "logging: {level: debug}\n")
+    assert await reload(app)
+    second = service.configured
+    assert second is not first
+    assert second.settings.logging.level == "debug"
+    assert second.metrics_endpoint is first.metrics_endpoint
+    config.write_text(cloud + account + "metrics: {exclude: [temperature]}\n")
+    assert await reload(app)
+    third = service.configured
+    assert third.metrics_endpoint is not second.metrics_endpoint
+    assert third.settings.metrics.exclude == ("temperature",)
+    assert service.settings is third.settings
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
