@@ -10,6 +10,7 @@ CONTRACT_METRICS = frozenset(
         "easee_charger_current_amperes",
         "easee_charger_energy_joules_total",
         "easee_charger_info",
+        "easee_charger_last_seen_timestamp_seconds",
         "easee_charger_last_update_timestamp_seconds",
         "easee_charger_online",
         "easee_charger_op_mode",

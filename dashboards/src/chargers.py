@@ -387,16 +387,17 @@ def _small_stats() -> list[stat.Panel]:
         [
             prom(
                 f"time() - max by (charger_id) "
-                f"(easee_charger_last_update_timestamp_seconds{{{SEL}}})",
+                f"(easee_charger_last_seen_timestamp_seconds{{{SEL}}})",
                 "age",
                 instant=True,
             )
         ],
         unit="s",
         decimals=0,
-        description="Seconds since the service last received data for this charger; the "
-        "liveness limit is 15 minutes.",
-    ).thresholds(thresholds((None, "green"), (300.0, "yellow"), (900.0, "red")))
+        description="Seconds since the charger's newest reading of its own (replays after a "
+        "reconnect carry old timestamps and do not count). An idle charger heartbeats about "
+        "every 15 minutes; after 20 (easee.charger_offline_after) it counts as offline.",
+    ).thresholds(thresholds((None, "green"), (900.0, "yellow"), (1200.0, "red")))
     limit = P.stat_panel(
         "Dynamic current limit",
         [

@@ -27,7 +27,7 @@ REFERENCED_METRICS = frozenset(
         "easee_charger_derating_active",
         "easee_charger_energy_joules_total",
         "easee_charger_info",
-        "easee_charger_last_update_timestamp_seconds",
+        "easee_charger_last_seen_timestamp_seconds",
         "easee_charger_online",
         "easee_charger_op_mode",
         "easee_charger_paused",

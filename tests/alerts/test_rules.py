@@ -71,12 +71,13 @@ def test_promtool_unit_tests_pass() -> None:
 @pytest.mark.parametrize(
     ("rule_text", "mutated", "alertname", "victim"),
     [
-        # A per-charger limit under the 15-minute heartbeat makes the idle charger look stale.
+        # The 10-minute limit without the charging condition fires for an idle charger, whose
+        # silence is EaseeChargerOffline's.
         (
-            "easee_charger_last_update_timestamp_seconds > 1800",
-            "easee_charger_last_update_timestamp_seconds > 300",
+            'easee_charger_op_mode{mode="charging"} == 1',
+            'easee_charger_op_mode{mode="charging"} >= 0',
             "EaseeChargerDataStale",
-            'charger_id="EH000001"',
+            'charger_id="EH000003"',
         ),
         # The same for the service-wide limit and an exporter whose chargers are all idle.
         (
