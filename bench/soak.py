@@ -15,7 +15,8 @@ the run and wakes near the end.
 Reports, from real measurements: readiness flaps and the time not ready outside the planned
 outages; the worst recovery after the cloud is healthy again; negotiates per scaled hour while
 failing; token renewals; when the silent charger turned offline and whether a replay revived
-it; RSS and open file descriptors over time. ``--check`` exits 1 when a target is missed.
+it; RSS and open file descriptors over time (the simulated cloud shares the process; its
+request and event logs are cleared at each sample). ``--check`` exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -330,6 +331,11 @@ async def soak(duration: float, *, scale: float = 100.0, token_lifetime: float =
                     if serial != SILENT and online(serial) is False:
                         report.others_offline.append((round(now, 1), serial))
                 if now >= next_sample:
+                    if not (long_done and negotiate_down):
+                        # The simulated cloud runs in this process and logs every request
+                        # and hub event: cleared, so the RSS trend is the client's.
+                        sim.requests.reset()
+                        sim.hub_events.reset()
                     report.rss_mib.append(round(rss_mib(), 1))
                     report.open_fds.append(open_fds())
                     collector.render(collector.snapshot(), openmetrics=False)

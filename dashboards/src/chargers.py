@@ -3,7 +3,7 @@ an equipment (seed behaviour 12), then the history of the selected chargers."""
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import canvas, gauge, stat
+from grafana_foundation_sdk.builders import canvas, gauge, prometheus, stat
 from grafana_foundation_sdk.builders import dashboard as dashb
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as cmn
@@ -258,19 +258,24 @@ def _power_gauge() -> gauge.Panel:
     )
 
 
+def _per_phase(metric: str) -> list[prometheus.Dataquery]:
+    """One instant query per phase, L1 to L3, as queries A to C."""
+    return [
+        prom(
+            f'max by (charger_id) ({metric}{{{SEL}, phase="{ph}"}})',
+            ph,
+            chr(ord("A") + i),
+            instant=True,
+        )
+        for i, ph in enumerate(("L1", "L2", "L3"))
+    ]
+
+
 def _phase_currents() -> gauge.Panel:
     return (
         P.gauge_panel(
             "Current per phase",
-            [
-                prom(
-                    f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
-                    ph,
-                    chr(ord("A") + i),
-                    instant=True,
-                )
-                for i, ph in enumerate(("L1", "L2", "L3"))
-            ],
+            _per_phase("easee_charger_current_amperes"),
             unit="amp",
             min_val=0,
             max_val=32,
@@ -286,15 +291,7 @@ def _phase_voltages() -> stat.Panel:
     return (
         P.stat_panel(
             "Voltage per phase",
-            [
-                prom(
-                    f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
-                    ph,
-                    chr(ord("A") + i),
-                    instant=True,
-                )
-                for i, ph in enumerate(("L1", "L2", "L3"))
-            ],
+            _per_phase("easee_charger_voltage_volts"),
             unit="volt",
             decimals=0,
             text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
