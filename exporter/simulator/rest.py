@@ -132,6 +132,7 @@ class RestApi:
             web.post("/api/chargers/{id}/settings", self.settings),
             web.get("/api/sites", self.sites),
             web.get("/api/sites/{site_id}", self.site_by_id),
+            web.get("/api/accounts/products", self.products),
             web.get("/state/{id}/observations", self.observations),
             web.get("/health", self.health),
         ]
@@ -210,6 +211,18 @@ class RestApi:
         if request.match_info["site_id"] != str(account.site_id):
             return web.Response(status=404)
         return _json(self._site_json(account))
+
+    async def products(self, request: web.Request) -> web.StreamResponse:
+        # The SiteDTO list of every site the user can access (easee-equalizer.md 1).
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        site = self._site_json(account)
+        keys = (
+            *("id", "siteKey", "name", "levelOfAccess", "address", "siteType"),
+            *("ratedCurrent", "partnerId", "circuits", "equalizers"),
+        )
+        return _json([{**{key: site[key] for key in keys}, "userRole": 1}])
 
     async def observations(self, request: web.Request) -> web.StreamResponse:
         async def answer(model: ChargerModel) -> web.StreamResponse:
@@ -298,13 +311,16 @@ class RestApi:
         account = self._sim.account_by_id(model.account_id)
         created = format_timestamp(account.created if account else 0.0, digits=6)[:-1]
         backplate = f"BP{spec.serial[-6:]}"
+        # The first charger of a circuit is its master (HA controller.py reads backPlate so).
+        circuit = account.circuit_of(spec.serial) if account else None
+        master = f"BP{circuit.serials[0][-6:]}" if circuit and circuit.serials else backplate
         return {
             "id": spec.serial,
             "name": spec.display_name,
             "color": spec.color,
             "createdOn": created,
             "updatedOn": created,
-            "backPlate": {"id": backplate, "masterBackPlateId": backplate},
+            "backPlate": {"id": backplate, "masterBackPlateId": master},
             "levelOfAccess": 1,
             "productCode": spec.product_code,
             "userRole": 1,
@@ -329,7 +345,6 @@ class RestApi:
 
     def _site_json(self, account: Account) -> dict[str, Any]:
         created = format_timestamp(account.created, digits=6)[:-1]
-        chargers = [self._charger_json(self._sim.chargers[s]) for s in account.serials]
         return {
             "contactInfo": {
                 "installerName": None,
@@ -348,16 +363,19 @@ class RestApi:
             "useDynamicMaster": False,
             "circuits": [
                 {
-                    "id": account.circuit_id,
+                    "id": circuit.circuit_id,
                     "siteId": account.site_id,
-                    "circuitPanelId": 1,
-                    "panelName": "1",
-                    "ratedCurrent": 25.0,
-                    "chargers": chargers,
+                    "circuitPanelId": circuit.panel,
+                    "panelName": str(circuit.panel),
+                    "ratedCurrent": circuit.rated_current,
+                    "chargers": [
+                        self._charger_json(self._sim.chargers[s]) for s in circuit.serials
+                    ],
                     "masterBackplate": None,
                     "useDynamicMaster": False,
                     "parentCircuitId": None,
                 }
+                for _, circuit in sorted(account.circuits.items())
             ],
             "equalizers": [],
             "createdOn": created,

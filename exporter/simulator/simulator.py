@@ -99,6 +99,27 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+#: Observations a circuit setting writes on each charger of the circuit, per phase.
+CIRCUIT_DYNAMIC_IDS = (111, 112, 113)
+CIRCUIT_MAX_IDS = (22, 23, 24)
+#: What the chargers report as the dynamic circuit current when nobody set one (fixtures).
+NO_CIRCUIT_LIMIT = 40.0
+#: ``SetDynamicCircuitCurrent``, the CommandResponse id of every circuit setting (3.4).
+CIRCUIT_COMMAND_ID = 22
+
+
+@dataclass(slots=True)
+class Circuit:
+    """A circuit of the account's site: a fuse in the panel and the chargers wired to it."""
+
+    circuit_id: int
+    panel: int
+    rated_current: float = 25.0
+    serials: list[str] = field(default_factory=list)
+    #: model time at which a dynamic current set with a time to live lapses (None: never)
+    dynamic_until: float | None = None
+
+
 @dataclass(slots=True)
 class Account:
     """An account at run time; its charger list can grow and shrink."""
@@ -107,9 +128,24 @@ class Account:
     username: str
     password: str
     site_id: int
-    circuit_id: int
     created: float
     serials: list[str] = field(default_factory=list)
+    #: by panel number
+    circuits: dict[int, Circuit] = field(default_factory=dict)
+
+    def circuit(self, panel: int) -> Circuit:
+        """The circuit of that panel number, created on first use."""
+        circuit = self.circuits.get(panel)
+        if circuit is None:
+            circuit_id = 60000 + self.account_id + 10000 * (panel - 1)
+            circuit = self.circuits[panel] = Circuit(circuit_id=circuit_id, panel=panel)
+        return circuit
+
+    def circuit_by_id(self, circuit_id: int) -> Circuit | None:
+        return next((c for c in self.circuits.values() if c.circuit_id == circuit_id), None)
+
+    def circuit_of(self, serial: str) -> Circuit | None:
+        return next((c for c in self.circuits.values() if serial in c.serials), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +202,6 @@ class Simulator:
             username=account.username,
             password=account.password,
             site_id=50000 + account_id,
-            circuit_id=60000 + account_id,
             created=float(int(self.clock.now() - 400 * 86400)),
         )
         self.accounts[account.username] = runtime
@@ -212,6 +247,7 @@ class Simulator:
         )
         self.chargers[spec.serial] = model
         account.serials.append(spec.serial)
+        account.circuit(spec.circuit).serials.append(spec.serial)
         return model
 
     def add_charger(self, username: str, spec: ChargerSpec | None = None) -> str:
@@ -237,6 +273,9 @@ class Simulator:
         del self.chargers[serial]
         account = self._accounts_by_id[model.account_id]
         account.serials.remove(serial)
+        circuit = account.circuit_of(serial)
+        if circuit is not None:
+            circuit.serials.remove(serial)
 
     def charger(self, serial: str) -> ChargerModel:
         try:
