@@ -43,6 +43,7 @@ stops another's data. ``stop()`` cancels and awaits everything the account start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
@@ -56,7 +57,7 @@ import structlog
 
 from exporter.easee.budget import RequestBudget
 from exporter.easee.client import Credentials, EaseeClient
-from exporter.easee.commands import Command
+from exporter.easee.commands import SET_DYNAMIC_CIRCUIT_CURRENT, ChargerCommand, CircuitCurrent
 from exporter.easee.decode import Decoder
 from exporter.easee.dispatch import CommandDispatcher
 from exporter.easee.errors import (
@@ -70,6 +71,7 @@ from exporter.easee.errors import (
 from exporter.easee.events import ClientEvents
 from exporter.easee.models import (
     ChargerSummary,
+    Circuit,
     CommandAccepted,
     CommandResponse,
     Observation,
@@ -333,7 +335,9 @@ class EaseeAccount:
 
     # ------------------------------------------------------------ commands
 
-    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+    async def send_command(
+        self, charger_id: str, command: ChargerCommand
+    ) -> CommandAccepted | None:
         """Send ``command`` to a charger of this account; Easee's acknowledgement.
 
         Raises the client's typed errors (:class:`~exporter.easee.errors.ChargerDisconnected`
@@ -355,8 +359,33 @@ class EaseeAccount:
         limit = self._options.command_timeout if within is None else within
         return await self._dispatcher.wait(accepted, limit)
 
+    async def set_circuit_current(
+        self, circuit: Circuit, current: CircuitCurrent
+    ) -> tuple[CommandAccepted, ...]:
+        """Set a circuit's dynamic current; what to wait for, one per charger of the circuit.
+
+        Easee answers 200 without ticks, yet every charger of the circuit sends a
+        CommandResponse 22: each is expected by the id-only rule of
+        :mod:`exporter.easee.dispatch` (after our POST, no other command 22 of ours waiting),
+        so the first verdict can be awaited with :meth:`wait_for_response`.
+        """
+        chargers = [c for c in circuit.charger_ids if c in self._chargers]
+        if not chargers:
+            raise UnknownCharger(str(circuit.circuit_id))
+        self._check_charger(chargers[0])
+        with contextlib.ExitStack() as stack:
+            posted = [stack.enter_context(self._dispatcher.in_flight(c)) for c in chargers]
+            await self._client.set_circuit_current(circuit.site_id, circuit.circuit_id, current)
+            expected = tuple(
+                CommandAccepted(charger_id=c, command_id=SET_DYNAMIC_CIRCUIT_CURRENT, ticks=0)
+                for c in chargers
+            )
+            for accepted, posted_at in zip(expected, posted, strict=True):
+                self._dispatcher.register(accepted, posted_at=posted_at)
+        return expected
+
     async def execute(
-        self, charger_id: str, command: Command, within: float | None = None
+        self, charger_id: str, command: ChargerCommand, within: float | None = None
     ) -> CommandResponse | None:
         """Send ``command`` and wait for the charger's verdict (``None``: nothing to confirm)."""
         accepted = await self.send_command(charger_id, command)

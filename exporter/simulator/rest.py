@@ -25,7 +25,7 @@ from exporter.simulator.problems import (
     problem_response,
     unauthorized,
 )
-from exporter.simulator.simulator import COMMANDS, Account, CommandAck, Simulator
+from exporter.simulator.simulator import COMMANDS, Account, Circuit, CommandAck, Simulator
 from exporter.simulator.wire import dumps, format_model_timestamp, format_timestamp, json_value
 
 #: The account a login request was for, so the request log can name it.
@@ -133,6 +133,9 @@ class RestApi:
             web.get("/api/sites", self.sites),
             web.get("/api/sites/{site_id}", self.site_by_id),
             web.get("/api/accounts/products", self.products),
+            web.get("/api/sites/{site_id}/circuits/{circuit_id}/settings", self.circuit_settings),
+            web.post("/api/sites/{site_id}/circuits/{circuit_id}/settings", self.set_circuit),
+            web.post("/api/sites/{site_id}/circuits/{circuit_id}/dynamicCurrent", self.set_circuit),
             web.get("/state/{id}/observations", self.observations),
             web.get("/health", self.health),
         ]
@@ -223,6 +226,33 @@ class RestApi:
             *("ratedCurrent", "partnerId", "circuits", "equalizers"),
         )
         return _json([{**{key: site[key] for key in keys}, "userRole": 1}])
+
+    def _circuit(self, account: Account, request: web.Request) -> Circuit:
+        info = request.match_info
+        return self._sim.owned_circuit(account, info["site_id"], info["circuit_id"])
+
+    async def circuit_settings(self, request: web.Request) -> web.StreamResponse:
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        try:
+            return _json(self._sim.circuit_settings(self._circuit(account, request)))
+        except ProblemError as exc:
+            return exc.response()
+
+    async def set_circuit(self, request: web.Request) -> web.StreamResponse:
+        # Easee answers 200 with nothing to pair; the chargers send CommandResponse 22.
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        try:
+            circuit = self._circuit(account, request)
+            body = await _json_body(request)
+            ttl_endpoint = request.path.endswith("/dynamicCurrent")
+            self._sim.set_circuit(circuit, body, ttl_endpoint=ttl_endpoint)
+        except ProblemError as exc:
+            return exc.response()
+        return web.Response(status=200)
 
     async def observations(self, request: web.Request) -> web.StreamResponse:
         async def answer(model: ChargerModel) -> web.StreamResponse:
