@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -57,6 +58,8 @@ CIRCUIT_LABEL = "circuit_id"
 #: The current an alert sets (current, circuit_current), and the one its resolve sets.
 AMPERES_LABEL = "easee_amperes"
 RESOLVE_AMPERES_LABEL = "easee_resolve_amperes"
+_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+_CIRCUIT_ID = re.compile(r"[0-9]{1,11}")
 MAX_ALERTS = 1000
 
 Status = Literal["firing", "resolved"]
@@ -167,10 +170,9 @@ def _amperes(labels: dict[str, str], name: str) -> float | None:
     raw = labels.get(name)
     if raw is None:
         return None
-    value = float(raw.strip())
-    if not math.isfinite(value) or value < 0:
+    if _DECIMAL.fullmatch(raw) is None:
         raise ValueError(name)
-    return value
+    return float(raw)
 
 
 class AlertmanagerHandler:
@@ -187,7 +189,7 @@ class AlertmanagerHandler:
         labels = alert.labels
         raw_charger = labels.get(CHARGER_LABEL, labels.get(CHARGER_LABEL_ALIAS))
         charger_id = raw_charger.strip().upper() if raw_charger else None
-        raw_circuit = labels.get(CIRCUIT_LABEL, "").strip()
+        raw_circuit = labels.get(CIRCUIT_LABEL, "")
         key = alert.fingerprint or (
             f"{labels.get('alertname', '')}/{charger_id or 'circuit ' + raw_circuit}"
         )
@@ -321,7 +323,7 @@ class AlertmanagerHandler:
         principal: Principal,
     ) -> _Plan:
         plan = replace(plan, action=Action.CIRCUIT_CURRENT, charger_id=None)
-        if not raw_circuit.isdigit() or len(raw_circuit) > 11 or amperes is None:
+        if _CIRCUIT_ID.fullmatch(raw_circuit) is None or amperes is None:
             return replace(
                 plan,
                 problem="bad-request",

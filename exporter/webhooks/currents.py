@@ -28,6 +28,16 @@ Amperes = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: object) -> object:
+        # An optional member is left out, never null: null is no current.
+        if isinstance(data, dict):
+            nulls = sorted(str(k) for k, v in data.items() if v is None)
+            if nulls:
+                raise ValueError(f"null is not allowed ({', '.join(nulls)[:80]})")
+        return data
+
 
 class ChargerCurrent(_Body):
     """The body of a charger's current."""

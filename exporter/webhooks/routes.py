@@ -24,6 +24,7 @@ Mounting (the service's ``create_app``)::
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -314,7 +315,8 @@ class Controller:
         asked = parse_circuit_current(request[BODY])
         action = Action.CIRCUIT_CURRENT.value
         self._authorize(principal, action)
-        reading = self.circuits.reading(int(raw)) if raw.isdigit() and len(raw) < 12 else None
+        digits = re.fullmatch(r"[0-9]{1,11}", raw) is not None
+        reading = self.circuits.reading(int(raw)) if digits else None
         if reading is None:
             if self._accounts.discovering():
                 raise Problem(

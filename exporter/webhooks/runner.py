@@ -519,8 +519,7 @@ class CommandRunner:
                     charger_id,
                     intent,
                     timing,
-                    f"charger {charger_id} did not confirm {intent} "
-                    f"within {self._timeout:g} s",
+                    f"charger {charger_id} did not confirm {intent} within {self._timeout:g} s",
                     accepted=accepted,
                 )
             if not response.was_accepted:
@@ -529,8 +528,7 @@ class CommandRunner:
                     charger_id,
                     intent,
                     timing,
-                    f"charger {charger_id} rejected {intent} "
-                    f"(result code {response.result_code})",
+                    f"charger {charger_id} rejected {intent} (result code {response.result_code})",
                     accepted=accepted,
                     response=response,
                     state=self.state(charger_id),
