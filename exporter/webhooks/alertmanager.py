@@ -268,11 +268,12 @@ class AlertmanagerHandler:
         assert amperes is not None
         maximum = max_current(self._runner.view(plan.charger_id))
         fired = Intent(Action.CURRENT, round(amperes))
-        target: float | None = amperes
-        if plan.alert.status == "resolved":
+        target: float | None = amperes if plan.alert.status == "firing" else resolve_amperes
+        asked = target is not None
+        if target is None:
+            # Restoring what was in force before: it was valid then, so it is not re-checked.
             change = self._runner.last_change(plan.charger_id)
-            target = resolve_amperes
-            if target is None and change is not None and change.source == plan.key:
+            if change is not None and change.source == plan.key:
                 target = change.before if change.intent == fired else change.intent.amperes
         if target is None:
             return replace(
@@ -280,10 +281,11 @@ class AlertmanagerHandler:
                 result="skipped",
                 detail="the current in force before the alert is not known",
             )
-        try:
-            check_charger_current(round(target), maximum)
-        except Problem as problem:
-            return replace(plan, problem="bad-request", detail=problem.detail)
+        if asked:
+            try:
+                check_charger_current(round(target), maximum)
+            except Problem as problem:
+                return replace(plan, problem="bad-request", detail=problem.detail)
         intent = Intent(Action.CURRENT, round(target))
         plan = replace(plan, intent=intent)
         if plan.alert.status == "resolved":
@@ -361,7 +363,8 @@ class AlertmanagerHandler:
             return replace(
                 plan, result="skipped", detail="the current in force before the alert is not known"
             )
-        if reading.maximum is not None:
+        asked = plan.alert.status == "firing" or resolve_amperes is not None
+        if asked and reading.maximum is not None:
             try:
                 check_circuit_current(target, reading.maximum)
             except Problem as problem:
