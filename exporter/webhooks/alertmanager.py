@@ -43,7 +43,7 @@ from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
 from exporter.webhooks.circuits import TOLERANCE, CircuitOutcome, CircuitRunner, Phases
 from exporter.webhooks.currents import check_charger_current, check_circuit_current
-from exporter.webhooks.jsonbody import parse_json
+from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
 from exporter.webhooks.runner import CommandRunner, Outcome
 
@@ -103,13 +103,9 @@ def parse_notification(body: bytes) -> NotificationModel:
     try:
         return NotificationModel.model_validate(data)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors(include_input=False)[:5]
-        ]
         raise Problem(
             "bad-request",
-            "not an Alertmanager webhook payload (version 4): " + "; ".join(problems),
+            f"not an Alertmanager webhook payload (version 4): {validation_detail(error)}",
         ) from None
 
 

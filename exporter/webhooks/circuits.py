@@ -31,13 +31,13 @@ from typing import Protocol
 import structlog
 
 from exporter.easee.commands import CircuitCurrent
-from exporter.easee.errors import CommandTimeout, EaseeError, RateLimited
+from exporter.easee.errors import CommandTimeout, EaseeError
 from exporter.easee.models import Circuit, CommandAccepted, CommandResponse, Site
 from exporter.easee.observations import ObservationId
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import ChargerView, StateStore, StoreView, UnknownChargerError
 from exporter.webhooks.actions import Action
-from exporter.webhooks.runner import Kind, Retry, send_failure
+from exporter.webhooks.runner import Kind, send_failure
 
 _log = structlog.get_logger(__name__)
 
@@ -228,20 +228,25 @@ class CircuitRunner:
         source: str | None = None,
     ) -> CircuitOutcome:
         """Set the circuit's dynamic current; with ``wait`` False, answer once Easee took it."""
-        accepted = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(
-            self._fly(circuit_id, phases, ttl_minutes, source, accepted),
-            name=f"circuit-{circuit_id}",
+        accepted: asyncio.Future[CircuitOutcome] = asyncio.get_running_loop().create_future()
+        started = self._clock()
+        flight = _Flight(
+            circuit_id,
+            phases,
+            ttl_minutes,
+            source,
+            accepted,
+            started,
+            started + self._timeout,
+            self._clock,
         )
+        task = asyncio.create_task(self._fly(flight), name=f"circuit-{circuit_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         if wait:
             return await asyncio.shield(task)
         await asyncio.wait([accepted, task], return_when=asyncio.FIRST_COMPLETED)
-        if accepted.done():
-            outcome: CircuitOutcome = accepted.result()
-            return outcome
-        return task.result()
+        return accepted.result() if accepted.done() else task.result()
 
     async def close(self) -> None:
         tasks = list(self._tasks)
@@ -249,65 +254,34 @@ class CircuitRunner:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _fly(
-        self,
-        circuit_id: int,
-        phases: Phases,
-        ttl: int | None,
-        source: str | None,
-        accepted: asyncio.Future[CircuitOutcome],
-    ) -> CircuitOutcome:
-        started = self._clock()
-        deadline = started + self._timeout
-
-        def outcome(kind: Kind, detail: str, **extra: object) -> CircuitOutcome:
-            result = CircuitOutcome(
-                kind=kind,
-                circuit_id=circuit_id,
-                phases=phases,
-                ttl_minutes=ttl,
-                detail=detail,
-                latency=self._clock() - started,
-                **extra,  # type: ignore[arg-type]
-            )
-            return result
-
+    async def _fly(self, flight: _Flight) -> CircuitOutcome:
+        circuit_id = flight.circuit_id
         lock = self._locks.setdefault(circuit_id, asyncio.Lock())
         try:
-            async with asyncio.timeout(max(deadline - self._clock(), 0.0)):
+            async with asyncio.timeout(flight.remaining()):
                 await lock.acquire()
         except TimeoutError:
-            done = outcome(
+            done = flight.outcome(
                 Kind.BUSY,
                 f"another change of circuit {circuit_id} is still waiting for its confirmation",
                 retry_after=self._timeout,
             )
         else:
             try:
-                done = await self._under_lock(
-                    circuit_id, phases, ttl, source, accepted, outcome, deadline
-                )
+                done = await self._under_lock(flight)
             except Exception:
                 _log.exception("circuit command failed", circuit_id=circuit_id)
-                done = outcome(Kind.INTERNAL, "the command failed unexpectedly")
+                done = flight.outcome(Kind.INTERNAL, "the command failed unexpectedly")
             finally:
                 lock.release()
         if done.kind.result is not None:
             self._metrics.command(Action.CIRCUIT_CURRENT.value, done.kind.result)
-        if not accepted.done():
-            accepted.set_result(done)
+        if not flight.accepted.done():
+            flight.accepted.set_result(done)
         return done
 
-    async def _under_lock(
-        self,
-        circuit_id: int,
-        phases: Phases,
-        ttl: int | None,
-        source: str | None,
-        accepted: asyncio.Future[CircuitOutcome],
-        outcome: Callable[..., CircuitOutcome],
-        deadline: float,
-    ) -> CircuitOutcome:
+    async def _under_lock(self, flight: _Flight) -> CircuitOutcome:
+        circuit_id, outcome = flight.circuit_id, flight.outcome
         reading = self.reading(circuit_id)
         if reading is None:
             return outcome(Kind.UNKNOWN_CHARGER, f"no circuit {circuit_id} in the accounts' sites")
@@ -327,53 +301,43 @@ class CircuitRunner:
                 f"every charger of circuit {circuit_id} is offline: none would apply it",
                 reading=reading,
             )
-        if ttl is None and _same(reading.dynamic, phases):
+        if flight.ttl is None and _same(reading.dynamic, flight.phases):
             return outcome(
                 Kind.UNCHANGED,
-                f"circuit {circuit_id} is already at {_words(phases)}; nothing was sent",
+                f"circuit {circuit_id} is already at {_words(flight.phases)}; nothing was sent",
                 reading=reading,
             )
         try:
             expected = await target.set_circuit_current(
-                reading.circuit, CircuitCurrent(phases, ttl)
+                reading.circuit, CircuitCurrent(flight.phases, flight.ttl)
             )
         except EaseeError as error:
             row = send_failure(error)
-            retry_after: float | None = None
-            if row.retry is Retry.ERROR and isinstance(error, RateLimited):
-                retry_after = error.retry_after
-            elif row.retry is Retry.CLOUD:
-                retry_after = self._cloud_retry_after
+            retry_after = row.retry_after(error, self._cloud_retry_after)
             detail = row.detail.format(charger_id=f"circuit {circuit_id}", error=error)
             return outcome(row.kind, detail, retry_after=retry_after, reading=reading)
-        accepted.set_result(
+        flight.accepted.set_result(
             outcome(
                 Kind.ACCEPTED,
                 f"the Easee cloud accepted the current of circuit {circuit_id}; not yet confirmed",
                 reading=reading,
             )
         )
-        return await self._confirm(
-            target, expected, circuit_id, phases, source, reading, outcome, deadline
-        )
+        return await self._confirm(target, expected, flight, reading)
 
     async def _confirm(
         self,
         target: CircuitTarget,
         expected: tuple[CommandAccepted, ...],
-        circuit_id: int,
-        phases: Phases,
-        source: str | None,
+        flight: _Flight,
         before: CircuitReading,
-        outcome: Callable[..., CircuitOutcome],
-        deadline: float,
     ) -> CircuitOutcome:
-        def remaining() -> float:
-            return max(deadline - self._clock(), 0.0)
-
+        circuit_id, phases, outcome = flight.circuit_id, flight.phases, flight.outcome
         # Every charger of the circuit answers; the first verdict decides, the others are
         # still awaited meanwhile so that they are not taken for another system's.
-        waits = [asyncio.ensure_future(target.wait_for_response(a, remaining())) for a in expected]
+        waits = [
+            asyncio.ensure_future(target.wait_for_response(a, flight.remaining())) for a in expected
+        ]
         try:
             response = await _first_verdict(waits)
             if response is None:
@@ -390,7 +354,9 @@ class CircuitRunner:
                 )
             for charger_id in before.online:
                 try:
-                    await self._store.wait_for(charger_id, lambda v: reads(v, phases), remaining())
+                    await self._store.wait_for(
+                        charger_id, lambda v: reads(v, phases), flight.remaining()
+                    )
                 except (TimeoutError, UnknownChargerError):
                     return outcome(
                         Kind.TIMEOUT,
@@ -402,12 +368,50 @@ class CircuitRunner:
         finally:
             for future in waits:
                 future.cancel()
-        self._changes[circuit_id] = CircuitChange(phases, source, before.dynamic)
+        self._changes[circuit_id] = CircuitChange(phases, flight.source, before.dynamic)
         return outcome(
             Kind.CONFIRMED,
             f"the chargers of circuit {circuit_id} confirmed {_words(phases)}",
             response=response,
             reading=self.reading(circuit_id),
+        )
+
+
+@dataclass(slots=True)
+class _Flight:
+    """One change of a circuit under way: what was asked, and its clock."""
+
+    circuit_id: int
+    phases: Phases
+    ttl: int | None
+    source: str | None
+    accepted: asyncio.Future[CircuitOutcome]
+    started: float
+    deadline: float
+    clock: Callable[[], float]
+
+    def remaining(self) -> float:
+        return max(self.deadline - self.clock(), 0.0)
+
+    def outcome(
+        self,
+        kind: Kind,
+        detail: str,
+        *,
+        retry_after: float | None = None,
+        response: CommandResponse | None = None,
+        reading: CircuitReading | None = None,
+    ) -> CircuitOutcome:
+        return CircuitOutcome(
+            kind=kind,
+            circuit_id=self.circuit_id,
+            phases=self.phases,
+            ttl_minutes=self.ttl,
+            detail=detail,
+            retry_after=retry_after,
+            response=response,
+            reading=reading,
+            latency=self.clock() - self.started,
         )
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from exporter.webhooks.actions import MIN_CHARGING_CURRENT
-from exporter.webhooks.jsonbody import parse_json
+from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
 
 #: Easee keeps a time to live in minutes; a day is the longest this service passes on.
@@ -78,11 +78,7 @@ def _parse(model: type[_T], body: bytes, what: str) -> _T:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
-            for e in error.errors(include_input=False, include_url=False)[:5]
-        ]
-        raise Problem("bad-request", f"{what}; " + "; ".join(problems)) from None
+        raise Problem("bad-request", f"{what}; {validation_detail(error)}") from None
 
 
 def parse_charger_current(body: bytes) -> ChargerCurrent:

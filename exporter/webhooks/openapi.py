@@ -412,6 +412,42 @@ _AUTH_RESPONSES = {
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"standardWebhooks": []}]
 
 
+def _current_operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    target: dict[str, Any],
+    body: str,
+    result: str,
+    *,
+    wait: dict[str, Any],
+    errors: dict[str, Any],
+) -> dict[str, Any]:
+    """A POST that sets a current: its target in the path, ``?wait``, a JSON body, and the
+    answers of a command."""
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description,
+            "security": _SECURITY,
+            "parameters": [target, wait],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref(body)}}},
+            "responses": {
+                "200": {
+                    "description": "Confirmed, or already at that current.",
+                    "content": {JSON: {"schema": _ref(result)}},
+                },
+                "202": {
+                    "description": "`?wait=false`: the cloud accepted the change.",
+                    "content": {JSON: {"schema": _ref(result)}},
+                },
+                **errors,
+            },
+        }
+    }
+
+
 def document(prefix: str = "/api/v1") -> dict[str, Any]:
     """The OpenAPI document, with paths under ``prefix``."""
     command = {
@@ -522,41 +558,24 @@ def document(prefix: str = "/api/v1") -> dict[str, Any]:
         "503": _response("Unavailable"),
         "504": _response("Timeout"),
     }
-    charger_current = {
-        "post": {
-            "operationId": "setChargerCurrent",
-            "summary": "Set a charger's dynamic current (observation 48)",
-            "description": "Sends set_dynamic_charger_current and waits for the charger's "
-            "confirmation (its CommandResponse, then observation 48 reading the value). "
-            "Already at that current, with no ttl_minutes: `unchanged`, nothing sent.",
-            "security": _SECURITY,
-            "parameters": [
-                {
-                    "name": "charger_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "minLength": 1, "maxLength": 64},
-                    "example": "EH000001",
-                },
-                wait,
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": _ref("ChargerCurrent")}},
-            },
-            "responses": {
-                "200": {
-                    "description": "Confirmed by the charger, or already at that current.",
-                    "content": {JSON: {"schema": _ref("CommandResult")}},
-                },
-                "202": {
-                    "description": "`?wait=false`: the cloud accepted the command.",
-                    "content": {JSON: {"schema": _ref("CommandResult")}},
-                },
-                **answers,
-            },
-        }
-    }
+    charger_current = _current_operation(
+        "setChargerCurrent",
+        "Set a charger's dynamic current (observation 48)",
+        "Sends set_dynamic_charger_current and waits for the charger's confirmation (its "
+        "CommandResponse, then observation 48 reading the value). Already at that current, "
+        "with no ttl_minutes: `unchanged`, nothing sent.",
+        {
+            "name": "charger_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "example": "EH000001",
+        },
+        "ChargerCurrent",
+        "CommandResult",
+        wait=wait,
+        errors=answers,
+    )
     circuits = {
         "get": {
             "operationId": "listCircuits",
@@ -572,41 +591,24 @@ def document(prefix: str = "/api/v1") -> dict[str, Any]:
             },
         }
     }
-    circuit_current = {
-        "post": {
-            "operationId": "setCircuitCurrent",
-            "summary": "Set a circuit's dynamic current per phase (observations 111-113)",
-            "description": "Posts the circuit settings (with ttl_minutes: dynamicCurrent) and "
-            "waits until the circuit's chargers confirmed (CommandResponse 22) and report "
-            "the new values. Needs circuit_current on every charger of the circuit.",
-            "security": _SECURITY,
-            "parameters": [
-                {
-                    "name": "circuit_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "integer", "minimum": 0},
-                    "example": 61001,
-                },
-                wait,
-            ],
-            "requestBody": {
-                "required": True,
-                "content": {JSON: {"schema": _ref("CircuitCurrent")}},
-            },
-            "responses": {
-                "200": {
-                    "description": "Confirmed by the chargers, or already at those values.",
-                    "content": {JSON: {"schema": _ref("CircuitResult")}},
-                },
-                "202": {
-                    "description": "`?wait=false`: the cloud accepted the change.",
-                    "content": {JSON: {"schema": _ref("CircuitResult")}},
-                },
-                **answers,
-            },
-        }
-    }
+    circuit_current = _current_operation(
+        "setCircuitCurrent",
+        "Set a circuit's dynamic current per phase (observations 111-113)",
+        "Posts the circuit settings (with ttl_minutes: dynamicCurrent) and waits until the "
+        "circuit's chargers confirmed (CommandResponse 22) and report the new values. Needs "
+        "circuit_current on every charger of the circuit.",
+        {
+            "name": "circuit_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "example": 61001,
+        },
+        "CircuitCurrent",
+        "CircuitResult",
+        wait=wait,
+        errors=answers,
+    )
     openapi = {
         "get": {
             "operationId": "openapi",

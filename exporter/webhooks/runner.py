@@ -490,11 +490,7 @@ class CommandRunner:
         state: DerivedState | None,
     ) -> Outcome:
         row = send_failure(error)
-        retry_after: float | None = None
-        if row.retry is Retry.ERROR and isinstance(error, RateLimited):
-            retry_after = error.retry_after
-        elif row.retry is Retry.CLOUD:
-            retry_after = self._cloud_retry_after
+        retry_after = row.retry_after(error, self._cloud_retry_after)
         # Each error's message is safe to show (exporter/easee/errors.py): no body, no token.
         detail = row.detail.format(charger_id=charger_id, error=error)
         return self._outcome(
@@ -578,6 +574,14 @@ class SendFailure:
     retry: Retry = Retry.NONE
     #: formatted with ``charger_id`` and ``error``
     detail: str = "{error}"
+
+    def retry_after(self, error: EaseeError, cloud_retry_after: float) -> float | None:
+        """The answer's ``Retry-After`` for ``error`` (None: no header)."""
+        if self.retry is Retry.ERROR and isinstance(error, RateLimited):
+            return error.retry_after
+        if self.retry is Retry.CLOUD:
+            return cloud_retry_after
+        return None
 
 
 #: Checked in order, so a subclass comes before its base; the last row catches the rest.

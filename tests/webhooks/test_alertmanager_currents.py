@@ -5,36 +5,17 @@ the resolve rules, through the webhook directly."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import datetime as dt
 import json
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
-from tests.alerts.rule_files import ALERTMANAGER_EXAMPLE, load_yaml
+from tests.alerts.test_alertmanager_example import CONTROLLER_PATH, local_copy
 from tests.easee.support import wait_until
 from tests.prometheus_harness import running_alertmanager
 from tests.webhooks.support import CHARGING, IDLE, TOKEN, Harness, running_service
 from tests.webhooks.test_commands import commands_total
 from tests.webhooks.test_currents import TWO_CIRCUITS
-
-CONTROLLER_PATH = "/api/v1/alertmanager"
-
-
-def example_for(h: Harness, token_file: Path) -> dict[str, Any]:
-    """alerts/alertmanager.example.yml, its controller pointed at the service, waits cut."""
-    config: dict[str, Any] = copy.deepcopy(load_yaml(ALERTMANAGER_EXAMPLE))
-    for receiver in config["receivers"]:
-        for webhook in receiver.get("webhook_configs", []):
-            if webhook["url"].endswith(CONTROLLER_PATH):
-                webhook["url"] = h.base_url + CONTROLLER_PATH
-                webhook["http_config"]["authorization"]["credentials_file"] = str(token_file)
-    for route in (config["route"], *config["route"]["routes"]):
-        for key in ("group_wait", "group_interval"):
-            if key in route:
-                route[key] = "1s"
-    return config
 
 
 def iso(moment: dt.datetime) -> str:
@@ -78,7 +59,7 @@ async def test_a_real_alertmanager_lowers_and_restores_currents(tmp_path: Path) 
         with ExitStack() as stack:
             # Alertmanager starts in a thread: the service keeps running on this loop.
             alertmanager = await asyncio.to_thread(
-                stack.enter_context, running_alertmanager(example_for(h, token_file))
+                stack.enter_context, running_alertmanager(local_copy(None, token_file, h.base_url))
             )
             await asyncio.to_thread(alertmanager.post_alerts, alerts)
             await wait_until(
