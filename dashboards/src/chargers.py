@@ -537,6 +537,20 @@ def build(s: Settings) -> dm.Dashboard:
         ],
         unit="kwatth",
     )
+    limit_history = P.timeseries_panel(
+        "Dynamic current limit",
+        [
+            prom(
+                _named(
+                    f"max by (charger_id) (easee_charger_dynamic_current_limit_amperes{{{SEL}}})"
+                ),
+                "{{name}}",
+            )
+        ],
+        unit="amp",
+        description="The charger's dynamic current limit (observation 48; 0 while paused), as "
+        "set by POST /api/v1/chargers/{id}/current or an automation, next to its power.",
+    ).min(0)
     currents = P.timeseries_panel(
         "Current per phase",
         [
@@ -550,9 +564,10 @@ def build(s: Settings) -> dm.Dashboard:
     for panel, gp in (
         (timeline, pos(0, 20, 24, 8)),
         (power, pos(0, 28, 12, 8)),
-        (energy, pos(12, 28, 12, 8)),
-        (session, pos(0, 36, 12, 8)),
-        (currents, pos(12, 36, 12, 8)),
+        (limit_history, pos(12, 28, 12, 8)),
+        (energy, pos(0, 36, 12, 8)),
+        (session, pos(12, 36, 12, 8)),
+        (currents, pos(0, 44, 24, 8)),
     ):
         d = place(d, panel, ids, gp)
     return d.build()
