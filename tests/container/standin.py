@@ -96,10 +96,6 @@ def _bootstrap(recipe: Recipe, ca_bundle: Path, tarball: Path) -> None:
         # The official image's `python`; Debian names its interpreter python3 only.
         (root / "usr/bin/python").symlink_to("python3")
         shutil.copyfile(ca_bundle, root / "etc/ssl/certs/ca-certificates.crt")
-        # The image needs no package lists or downloaded .debs (the slim image has none either).
-        for leftover in ("var/cache/apt/archives", "var/lib/apt/lists"):
-            for path in (root / leftover).glob("*.deb"):
-                path.unlink()
         partial = tarball.with_suffix(".partial")
         subprocess.run(
             ["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."],
