@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -61,10 +62,16 @@ def cache_dir() -> Path:
     return Path(os.environ.get("EASEE_CI_CACHE", DEFAULT_CACHE_DIR))
 
 
-def stand_in_tarball(recipe: Recipe, cache: Path, ca_bundle: Path = CA_BUNDLE) -> Path:
+def stand_in_tarball(
+    recipe: Recipe,
+    cache: Path,
+    ca_bundle: Path = CA_BUNDLE,
+    build: Callable[[Recipe, Path, Path], None] | None = None,
+) -> Path:
     """The cached root file system of ``recipe`` as a tarball, built first when missing or stale.
 
     A lock file serialises concurrent runs on one machine, so only one of them bootstraps.
+    ``build(recipe, ca_bundle, tarball)`` writes the tarball (debootstrap by default).
     """
     cache.mkdir(parents=True, exist_ok=True)
     key = recipe.key(ca_bundle.read_bytes())
@@ -76,7 +83,7 @@ def stand_in_tarball(recipe: Recipe, cache: Path, ca_bundle: Path = CA_BUNDLE) -
             return tarball
         for old in cache.glob(f"{stem}-*.tar"):
             old.unlink()
-        _bootstrap(recipe, ca_bundle, tarball)
+        (build or _bootstrap)(recipe, ca_bundle, tarball)
     return tarball
 
 
