@@ -19,8 +19,33 @@ from tests.container.standin import BASE_TAG, IMAGE_ENV, Recipe, cache_dir, stan
 TAG = "localhost/easee-exporter:ci"
 T = TypeVar("T")
 
-#: What ``uname -m`` says in a container of each architecture.
-MACHINES = {"amd64": "x86_64", "arm64": "aarch64"}
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """One platform the image is built for, in the names each tool gives it."""
+
+    name: str
+    #: debootstrap's --arch (Debian's name).
+    debian_arch: str
+    #: podman's --arch and --variant (the OCI names).
+    arch: str
+    variant: str | None
+    #: What ``uname -m`` says in its containers.
+    machine: str
+    #: The binfmt_misc entry that runs its programs here, when they are foreign.
+    emulator: str | None
+
+    @property
+    def spec(self) -> str:
+        """The --platform value: linux/ARCH[/VARIANT]."""
+        return "/".join(["linux", self.arch, *([self.variant] if self.variant else [])])
+
+
+PLATFORMS = (
+    Platform("amd64", "amd64", "amd64", None, "x86_64", None),
+    Platform("arm64", "arm64", "arm64", None, "aarch64", "qemu-aarch64"),
+    Platform("armv7", "armhf", "arm", "v7", "armv7l", "qemu-arm"),
+)
 
 #: Paths the runtime stage must not leave in the image: compilers, pip's cache or downloaded
 #: wheels, and installers or build backends (the base's own pip is the base's business).
@@ -36,26 +61,31 @@ _LEFTOVERS = re.compile(
 @dataclass(frozen=True, slots=True)
 class BuiltImage:
     podman: Podman
-    arch: str
+    platform: Platform
     #: Seconds the build took (the stand-in base excluded).
     build_seconds: float
 
 
-def build_image(podman: Podman, arch: str, context: Path) -> BuiltImage:
-    """Import the stand-in base for ``arch`` under the tag the Dockerfile names, then build."""
-    tarball = stand_in_tarball(Recipe(arch), cache_dir())
+def build_image(podman: Podman, platform: Platform, context: Path) -> BuiltImage:
+    """Import the stand-in base for ``platform`` under the tag the Dockerfile names, then build."""
+    tarball = stand_in_tarball(Recipe(platform.debian_arch), cache_dir())
+    options = [
+        "--arch",
+        platform.arch,
+        *(["--variant", platform.variant] if platform.variant else []),
+    ]
     changes = [
         arg for name, value in IMAGE_ENV.items() for arg in ("--change", f"ENV {name}={value}")
     ]
-    podman.run("import", "--arch", arch, *changes, str(tarball), BASE_TAG, timeout=300)
+    podman.run("import", *options, *changes, str(tarball), BASE_TAG, timeout=300)
     started = time.monotonic()
     podman.run(
         *("build", "--isolation=chroot", "--network=host", "--pull=never"),
         # The docker format keeps HEALTHCHECK; the OCI format has no such field and drops it.
-        *("--format", "docker", "--platform", f"linux/{arch}", "--tag", TAG, str(context)),
+        *("--format", "docker", "--platform", platform.spec, "--tag", TAG, str(context)),
         timeout=900,
     )
-    return BuiltImage(podman, arch, time.monotonic() - started)
+    return BuiltImage(podman, platform, time.monotonic() - started)
 
 
 def leftovers(paths: Iterable[str]) -> list[str]:
