@@ -142,3 +142,8 @@ def wait_until(probe: Callable[[], T | None], timeout: float, what: str) -> T:
             return found
         assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
         time.sleep(0.2)
+
+
+def wait_answering(url: str, timeout: float, what: str) -> None:
+    """Wait until a GET of ``url`` answers 200."""
+    wait_until(lambda: True if http_get(url)[0] == 200 else None, timeout, what)
