@@ -11,7 +11,8 @@ image, whose Python is compiled from source into /usr/local.
 debootstrap takes about 80 s natively and about 5 minutes under emulation, so the root file
 system is kept as a tarball in a cache directory outside the checkout. Its name carries a key
 made of the recipe and the CA bundle, so a changed recipe or certificate authority builds a
-new one; a tarball older than ``MAX_AGE`` is rebuilt too, to pick up Debian's updates.
+new one; a tarball older than ``MAX_AGE`` is rebuilt too, to pick up Debian's updates, and
+tarballs of other keys are deleted once that old.
 """
 
 from __future__ import annotations
@@ -81,8 +82,11 @@ def stand_in_tarball(
         fcntl.flock(lock, fcntl.LOCK_EX)
         if tarball.exists() and time.time() - tarball.stat().st_mtime < MAX_AGE:
             return tarball
+        # Other keys may belong to another CA bundle on the same cache (a chroot sharing it):
+        # they go once stale, not at once.
         for old in cache.glob(f"{stem}-*.tar"):
-            old.unlink()
+            if old == tarball or time.time() - old.stat().st_mtime >= MAX_AGE:
+                old.unlink()
         (build or _bootstrap)(recipe, ca_bundle, tarball)
     return tarball
 

@@ -44,7 +44,7 @@ def test_each_architecture_has_its_own(tmp_path: Path) -> None:
     assert arm64.exists()
 
 
-def test_a_changed_recipe_or_ca_bundle_builds_anew_and_drops_the_old(tmp_path: Path) -> None:
+def test_a_changed_recipe_or_ca_bundle_builds_anew(tmp_path: Path) -> None:
     cache, ca_bundle, builds = _setup(tmp_path)
     first = stand_in_tarball(Recipe("amd64"), cache, ca_bundle, builds)
     ca_bundle.write_text("another authority")
@@ -52,7 +52,19 @@ def test_a_changed_recipe_or_ca_bundle_builds_anew_and_drops_the_old(tmp_path: P
     third = stand_in_tarball(Recipe("amd64", revision=2), cache, ca_bundle, builds)
     assert len({first, second, third}) == 3
     assert builds.count == 3
-    assert sorted(cache.glob("*.tar")) == [third]
+
+
+def test_tarballs_of_other_keys_go_once_stale(tmp_path: Path) -> None:
+    """A chroot sharing the cache with another CA bundle keeps its own; old ones are pruned."""
+    cache, ca_bundle, builds = _setup(tmp_path)
+    first = stand_in_tarball(Recipe("amd64"), cache, ca_bundle, builds)
+    ca_bundle.write_text("another authority")
+    second = stand_in_tarball(Recipe("amd64"), cache, ca_bundle, builds)
+    assert sorted(cache.glob("*.tar")) == sorted([first, second])
+    old = time.time() - MAX_AGE - 60
+    os.utime(first, (old, old))
+    third = stand_in_tarball(Recipe("amd64", revision=2), cache, ca_bundle, builds)
+    assert sorted(cache.glob("*.tar")) == sorted([second, third])
 
 
 def test_an_old_tarball_is_rebuilt(tmp_path: Path) -> None:
