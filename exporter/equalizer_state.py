@@ -36,9 +36,7 @@ class EqualizerView:
     account: str
     #: the name of its site, "" when the site has none
     site_name: str = ""
-    observations: Mapping[int, Observation] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
+    observations: Mapping[int, Observation] = field(default_factory=lambda: MappingProxyType({}))
     #: receive time of the last reading of any outcome (epoch seconds)
     last_received_at: float | None = None
     #: the newest Equalizer-side timestamp of any reading, capped at its receive time
@@ -90,9 +88,7 @@ class EqualizerStore:
         self._changed: set[str] = set()
         self._stale = False
 
-    def set_equalizers(
-        self, account: str, equalizers: Iterable[tuple[Equalizer, str]]
-    ) -> None:
+    def set_equalizers(self, account: str, equalizers: Iterable[tuple[Equalizer, str]]) -> None:
         """The Equalizers of one account with their site names, replacing what it had
         (empty: the account left). A known one keeps its readings."""
         wanted = {eq.equalizer_id: (eq, site_name) for eq, site_name in equalizers}

@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeAlias
@@ -149,7 +149,7 @@ class StoreView:
     #: the sites of every account, with their circuits (empty until looked up)
     sites: tuple[Site, ...] = ()
     #: the Equalizers of the accounts' sites, by id (:mod:`exporter.equalizer_state`)
-    equalizers: Mapping[str, EqualizerView] = _NO_EQUALIZERS
+    equalizers: Mapping[str, EqualizerView] = field(default_factory=lambda: _NO_EQUALIZERS)
 
 
 def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:

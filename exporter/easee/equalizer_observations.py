@@ -363,8 +363,7 @@ _ROWS: tuple[ObservationSpec, ...] = (
         90,
         "meterErrors",
         "easee_equalizer_meter_errors",
-        "Checksum errors counted on the meter port (Easee Equalizer meterErrors, observation "
-        "90).",
+        "Checksum errors counted on the meter port (Easee Equalizer meterErrors, observation 90).",
         group=G.DIAGNOSTICS,
         data_type=D.INTEGER,
     ),
