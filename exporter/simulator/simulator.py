@@ -19,6 +19,7 @@ from exporter.simulator.catalog import DataType
 from exporter.simulator.charger import ChargerModel, Update, coerce
 from exporter.simulator.clock import ModelClock
 from exporter.simulator.config import AccountConfig, ChargerSpec, SimulatorConfig, make_chargers
+from exporter.simulator.equalizer import EqualizerModel
 from exporter.simulator.faults import Faults, validate_faults
 from exporter.simulator.hub import Hub
 from exporter.simulator.logs import EventLog, RequestLog
@@ -99,6 +100,9 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+#: The main fuse of every simulated site, amperes (the site's ``ratedCurrent``).
+SITE_RATED_CURRENT = 40.0
+
 #: Observations a circuit setting writes on each charger of the circuit, per phase.
 CIRCUIT_DYNAMIC_IDS = (111, 112, 113)
 CIRCUIT_MAX_IDS = (22, 23, 24)
@@ -177,6 +181,7 @@ class Simulator:
         self.accounts: dict[str, Account] = {}
         self._accounts_by_id: dict[int, Account] = {}
         self.chargers: dict[str, ChargerModel] = {}
+        self.equalizers: dict[str, EqualizerModel] = {}
         self.hub = Hub(self)
         self._rng = random.Random(f"{cfg.seed}:simulator")
         self._tasks: set[asyncio.Task[None]] = set()
@@ -208,7 +213,32 @@ class Simulator:
         self._accounts_by_id[account_id] = runtime
         for spec in account.chargers:
             self._install(runtime, spec)
+        if account.equalizer:
+            equalizer_id = f"QP{account_id:06d}"
+            self.equalizers[equalizer_id] = EqualizerModel(
+                equalizer_id,
+                name="Grid meter",
+                account_id=account_id,
+                site_id=runtime.site_id,
+                rated_current=SITE_RATED_CURRENT,
+                seed=self.config.seed,
+                now=self.clock.now(),
+            )
         return runtime
+
+    def equalizers_of(self, account: Account) -> list[EqualizerModel]:
+        """The Equalizers on the account's site."""
+        return [e for e in self.equalizers.values() if e.account_id == account.account_id]
+
+    def product(self, product_id: str) -> ChargerModel | EqualizerModel | None:
+        """A charger or an Equalizer by its id (what a subscription or a snapshot names)."""
+        return self.chargers.get(product_id) or self.equalizers.get(product_id)
+
+    def equalizer(self, equalizer_id: str) -> EqualizerModel:
+        try:
+            return self.equalizers[equalizer_id]
+        except KeyError:
+            raise KeyError(f"no Equalizer {equalizer_id!r}") from None
 
     def account(self, username: str) -> Account:
         try:
@@ -430,16 +460,17 @@ class Simulator:
         self._publish(model.set_error(on, self.clock.now()))
 
     def set_online(self, serial: str, on: bool = True) -> None:
-        """Offline: 250 false and op mode 0; the charger then sends nothing until back."""
-        model = self.charger(serial)
+        """Offline: 250 false (a charger: and op mode 0); the charger or Equalizer then sends
+        nothing until back."""
+        model = self.equalizers.get(serial) or self.charger(serial)
         self._publish(model.set_online(on, self.clock.now()))
 
     def set_silent(self, serial: str, on: bool = True) -> None:
-        """The charger falls silent (it lost power) while the cloud still calls it connected:
-        250 stays true, nothing more is pushed or stored, a replay or a REST snapshot gives the
-        last values with their old timestamps, commands get no answer. ``on=False``: it wakes
-        up, and its next physics step pushes fresh readings."""
-        self.charger(serial).silent = on
+        """The charger or Equalizer falls silent (it lost power) while the cloud still calls
+        it connected: 250 stays true, nothing more is pushed or stored, a replay or a REST
+        snapshot gives the last values with their old timestamps, commands get no answer.
+        ``on=False``: it wakes up, and its next physics step pushes fresh readings."""
+        (self.equalizers.get(serial) or self.charger(serial)).silent = on
 
     def set_observation(
         self, serial: str, obs_id: int, value: Any, *, timestamp: float | None = None
@@ -455,6 +486,10 @@ class Simulator:
         updates: list[Update] = []
         for model in list(self.chargers.values()):
             updates.extend(model.step(t))
+        for equalizer in self.equalizers.values():
+            # After the chargers: it meters the power they draw now.
+            site = self._accounts_by_id[equalizer.account_id].serials
+            updates.extend(equalizer.step(t, [self.chargers[s] for s in site]))
         return self._publish(updates)
 
     def push_burst(self, count: int, serials: list[str] | None = None, obs_id: int = 150) -> int:
@@ -497,6 +532,15 @@ class Simulator:
     def owned_charger(self, account: Account, serial: str) -> ChargerModel:
         """The charger, if the account may use it (404 unknown, 403 someone else's)."""
         model = self.chargers.get(serial)
+        if model is None:
+            raise ProblemError(NOT_FOUND)
+        if model.account_id != account.account_id:
+            raise ProblemError(FORBIDDEN)
+        return model
+
+    def owned_equalizer(self, account: Account, equalizer_id: str) -> EqualizerModel:
+        """The Equalizer, if the account may read it (404 unknown, 403 someone else's)."""
+        model = self.equalizers.get(equalizer_id)
         if model is None:
             raise ProblemError(NOT_FOUND)
         if model.account_id != account.account_id:
