@@ -125,6 +125,8 @@ class SimulatorConfig:
     telemetry_interval: float = 30.0
     # Model seconds between two heartbeats (temperature, RSSI) of any online charger.
     heartbeat_interval: float = 900.0
+    # Model seconds between two meter reports of an Equalizer (easee_hass#275: ~20 s).
+    equalizer_interval: float = 20.0
     # Cars plug in, charge, complete and leave on their own (model clock).
     autonomous_cars: bool = True
 

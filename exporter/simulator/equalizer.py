@@ -2,11 +2,12 @@
 
 It measures the household's base load plus the charging power of the site's chargers, less a
 solar production by day (so it exports at times, with negative phase currents), and reports
-as the real one does (easee-equalizer.md 3 and 6): meter readings every 20 s (model clock)
-when they changed, the energy registers (kWh) only at the hour mark, kW and kWh units,
-doubles with float32 noise, and ids that mean other things on a charger (31 is the L1
-current, 40 the import power). Faults: ``silent`` (it lost power, the cloud keeps calling it
-connected and sends nothing) and offline (250 false, then nothing).
+as the real one does (easee-equalizer.md 3 and 6): meter readings every
+``equalizer_interval`` (20 s of model time) when they changed, the energy registers (kWh)
+only at the hour mark, kW and kWh units, doubles with float32 noise, and ids that mean
+other things on a charger (31 is the L1 current, 40 the import power). Faults: ``silent``
+(it lost power, the cloud keeps calling it connected and sends nothing) and offline (250
+false, then nothing).
 
 Like :class:`~exporter.simulator.charger.ChargerModel`, the model is synchronous and free of
 I/O: :meth:`EqualizerModel.step` returns the updates it caused and the simulator publishes
@@ -28,8 +29,6 @@ from exporter.simulator.electrical import NOMINAL_VOLTS
 from exporter.simulator.wire import ObservationValue
 
 _HOUR = 3600.0
-#: Model seconds between two meter reports (easee_hass#275: "typically every ~20 s").
-METER_INTERVAL = 20.0
 #: Peak of the solar production at noon, kW.
 SOLAR_PEAK_KW = 6.0
 #: How the household's base load is spread over the phases.
@@ -71,6 +70,7 @@ class EqualizerModel:
         rated_current: float,
         seed: int,
         now: float,
+        interval: float,
     ) -> None:
         self.serial = equalizer_id
         self.name = name
@@ -87,7 +87,8 @@ class EqualizerModel:
         self.clock = now
         self._import_kw = 0.0
         self._export_kw = 0.0
-        self._next_meter = now + METER_INTERVAL
+        self._interval = interval
+        self._next_meter = now + interval
         self._hour_index = int(now // _HOUR)
         self._build_initial(now)
 
@@ -99,11 +100,14 @@ class EqualizerModel:
 
     # ----------------------------------------------------------------- writing
 
-    def set(self, obs_id: int, value: ObservationValue, ts: float) -> Update | None:
-        """Store a value; an update when it changed (Easee filters unchanged readings)."""
-        kind = DATA_TYPES[obs_id]
+    def set(
+        self, obs_id: int, value: ObservationValue, ts: float, *, force: bool = False
+    ) -> Update | None:
+        """Store a value; an update when it changed (Easee filters unchanged readings), or
+        always with ``force``. An id outside the table is sent as text."""
+        kind = DATA_TYPES.get(obs_id, DataType.STRING)
         previous = self.observations.get(obs_id)
-        if previous is not None and previous.value == value:
+        if previous is not None and previous.value == value and not force:
             return None
         self.observations[obs_id] = StoredObservation(obs_id, kind, value, ts)
         return Update(self.serial, obs_id, kind, value, ts, previous)
@@ -131,7 +135,7 @@ class EqualizerModel:
             return []
         updates: list[Update] = []
         if t >= self._next_meter:
-            self._next_meter = t + METER_INTERVAL
+            self._next_meter = t + self._interval
             updates += self._set_all(self._meter(t, chargers), t)
         hour = int(t // _HOUR)
         if hour != self._hour_index:
@@ -210,4 +214,4 @@ class EqualizerModel:
         for obs_id, value in self._registers().items():
             self.set(obs_id, value, hour_mark)
         self._set_all({50: -69.5, 68: 31.5, 70: -61}, now - 600.0)
-        self._set_all(self._meter(now, ()), now - self._rng.uniform(1.0, METER_INTERVAL))
+        self._set_all(self._meter(now, ()), now - self._rng.uniform(0.05, 1.0) * self._interval)

@@ -407,9 +407,9 @@ class RestApi:
                 }
                 for _, circuit in sorted(account.circuits.items())
             ],
-            "equalizers": [
-                _equalizer_json(equalizer) for equalizer in self._sim.equalizers_of(account)
-            ],
+            "equalizers": None
+            if self._sim.faults.null_equalizers
+            else [_equalizer_json(equalizer) for equalizer in self._sim.equalizers_of(account)],
             "createdOn": created,
             "updatedOn": created,
             "id": account.site_id,

@@ -223,6 +223,7 @@ class Simulator:
                 rated_current=SITE_RATED_CURRENT,
                 seed=self.config.seed,
                 now=self.clock.now(),
+                interval=self.config.equalizer_interval,
             )
         return runtime
 
@@ -475,9 +476,14 @@ class Simulator:
     def set_observation(
         self, serial: str, obs_id: int, value: Any, *, timestamp: float | None = None
     ) -> None:
-        """Store and push any observation (``timestamp``: model epoch seconds, default now)."""
-        model = self.charger(serial)
+        """Store and push any observation of a charger or an Equalizer (``timestamp``: model
+        epoch seconds, default now)."""
         ts = self.clock.now() if timestamp is None else timestamp
+        equalizer = self.equalizers.get(serial)
+        if equalizer is not None:
+            self._publish([equalizer.set(obs_id, value, ts, force=True)])
+            return
+        model = self.charger(serial)
         self._publish([model.set(obs_id, value, ts, force=True)])
 
     def advance(self, model_seconds: float) -> list[Update]:
