@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from exporter.easee.equalizer_observations import CONNECTED_TO_CLOUD_ID
-from exporter.easee.models import Equalizer, Observation, ObservationValue
+from exporter.easee.models import Equalizer, Observation, ObservationValue, Site
 from exporter.freshness import online_by_own_clock, seen_at
 
 
@@ -34,8 +34,8 @@ class EqualizerView:
 
     equalizer: Equalizer
     account: str
-    #: the name of its site, "" when the site has none
-    site_name: str = ""
+    #: the site it meters (its name, its main fuse), None when discovery did not say
+    site: Site | None = None
     observations: Mapping[int, Observation] = field(default_factory=lambda: MappingProxyType({}))
     #: receive time of the last reading of any outcome (epoch seconds)
     last_received_at: float | None = None
@@ -62,7 +62,7 @@ class EqualizerView:
 class _Equalizer:
     equalizer: Equalizer
     account: str
-    site_name: str
+    site: Site | None
     values: dict[int, Observation] = field(default_factory=dict)
     last_received_at: float | None = None
     last_seen_at: float | None = None
@@ -71,7 +71,7 @@ class _Equalizer:
         return EqualizerView(
             equalizer=self.equalizer,
             account=self.account,
-            site_name=self.site_name,
+            site=self.site,
             observations=MappingProxyType(dict(self.values)),
             last_received_at=self.last_received_at,
             last_seen_at=self.last_seen_at,
@@ -88,25 +88,23 @@ class EqualizerStore:
         self._changed: set[str] = set()
         self._stale = False
 
-    def set_equalizers(self, account: str, equalizers: Iterable[tuple[Equalizer, str]]) -> None:
-        """The Equalizers of one account with their site names, replacing what it had
-        (empty: the account left). A known one keeps its readings."""
-        wanted = {eq.equalizer_id: (eq, site_name) for eq, site_name in equalizers}
+    def set_equalizers(
+        self, account: str, equalizers: Iterable[tuple[Equalizer, Site | None]]
+    ) -> None:
+        """The Equalizers of one account with their sites, replacing what it had (empty: the
+        account left). A known one keeps its readings."""
+        wanted = {eq.equalizer_id: (eq, site) for eq, site in equalizers}
         for equalizer_id, state in list(self._equalizers.items()):
             if state.account == account and equalizer_id not in wanted:
                 del self._equalizers[equalizer_id]
                 self._snapshots.pop(equalizer_id, None)
                 self._stale = True
-        for equalizer_id, (equalizer, site_name) in wanted.items():
+        for equalizer_id, (equalizer, site) in wanted.items():
             known = self._equalizers.get(equalizer_id)
             if known is None:
-                self._equalizers[equalizer_id] = _Equalizer(equalizer, account, site_name)
-            elif (known.equalizer, known.account, known.site_name) != (
-                equalizer,
-                account,
-                site_name,
-            ):
-                known.equalizer, known.account, known.site_name = equalizer, account, site_name
+                self._equalizers[equalizer_id] = _Equalizer(equalizer, account, site)
+            elif (known.equalizer, known.account, known.site) != (equalizer, account, site):
+                known.equalizer, known.account, known.site = equalizer, account, site
             else:
                 continue
             self._changed.add(equalizer_id)

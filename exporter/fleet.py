@@ -176,7 +176,7 @@ class Fleet:
         self._store.equalizers.set_equalizers(
             account,
             [
-                (equalizer, site.name)
+                (equalizer, site)
                 for site in sites
                 for equalizer in site.equalizers
                 if equalizer.equalizer_id in selected

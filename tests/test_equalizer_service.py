@@ -91,6 +91,7 @@ async def test_overlapping_ids_are_decoded_by_product_in_base_units(
         info = {"name": "Grid meter", "site": site, "circuit": "", "firmware": "108"}
         assert _eq("easee_equalizer_info", text, **info) == 1.0
         assert _eq("easee_equalizer_online", text) == 1.0
+        assert _eq("easee_equalizer_main_fuse_amperes", text) == 40.0  # the site's ratedCurrent
         for line in text.splitlines():
             if line.startswith("easee_charger_"):
                 assert EQUALIZER not in line, line

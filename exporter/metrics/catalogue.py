@@ -78,6 +78,7 @@ EQUALIZER_INFO_METRIC = "easee_equalizer_info"
 EQUALIZER_INFO_LABELS = ("name", "site", "circuit", "firmware")
 EQUALIZER_ONLINE_METRIC = "easee_equalizer_online"
 EQUALIZER_LAST_SEEN_METRIC = "easee_equalizer_last_seen_timestamp_seconds"
+EQUALIZER_MAIN_FUSE_METRIC = "easee_equalizer_main_fuse_amperes"
 
 #: Groups whose gauges are live readings: dropped while a charger is offline (conventions.md
 #: 1.4), so that Grafana does not draw "last known" flat lines. State, lock, configuration and
@@ -491,6 +492,16 @@ class _EqualizerOnline:
         return out
 
 
+class _EqualizerMainFuse:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        out: list[Sample] = []
+        for equalizer in view.equalizers.values():
+            site = equalizer.site
+            if site is not None and site.rated_current is not None:
+                out.append((_equalizer_labels(equalizer), site.rated_current))
+        return out
+
+
 class _EqualizerLastSeen:
     def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
         return [
@@ -539,8 +550,19 @@ def _equalizer_entries() -> Iterable[Entry]:
         label_names=(EQUALIZER_LABEL,),
         groups=frozenset({Group.STATE}),
     )
+    main_fuse = Family(
+        name=EQUALIZER_MAIN_FUSE_METRIC,
+        type=MetricType.GAUGE,
+        help="The main fuse of the site the Equalizer meters, in amperes per phase (Easee "
+        "ratedCurrent of the site, GET /api/accounts/products): what the grid current is "
+        "measured against.",
+        unit=Unit.AMPERES,
+        label_names=(EQUALIZER_LABEL,),
+        groups=frozenset({Group.CIRCUIT}),
+    )
     yield Entry(info, None, _EqualizerInfo())
     yield Entry(online, None, _EqualizerOnline())
+    yield Entry(main_fuse, None, _EqualizerMainFuse())
     by_metric: dict[str, list[ObservationSpec]] = {}
     for spec in sorted(EQUALIZER_OBSERVATIONS.values(), key=lambda s: s.obs_id):
         if spec.exported:
