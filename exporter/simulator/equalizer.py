@@ -31,8 +31,9 @@ from exporter.simulator.wire import ObservationValue
 _HOUR = 3600.0
 #: Peak of the solar production at noon, kW.
 SOLAR_PEAK_KW = 6.0
-#: How the household's base load is spread over the phases.
-_BASE_SHARE = (0.45, 0.33, 0.22)
+#: How the household's base load is spread over the phases: with a 32 A charger on every
+#: phase, no phase reaches 90 % of the 40 A main fuse (the demo fires no alert).
+_BASE_SHARE = (0.25, 0.35, 0.40)
 
 _D, _I, _S, _B = DataType.DOUBLE, DataType.INTEGER, DataType.STRING, DataType.BOOLEAN
 #: pyeasee ``EqualizerStreamData``: the type of every id the simulated Equalizer sends.
@@ -185,7 +186,7 @@ class EqualizerModel:
         hour = (t % 86400.0) / _HOUR
         evening = math.exp(-(((hour - 19.0) / 2.5) ** 2))
         morning = math.exp(-(((hour - 7.5) / 1.5) ** 2))
-        return 0.35 + 1.6 * evening + 0.9 * morning + self._rng.uniform(0.0, 0.15)
+        return 0.35 + 1.2 * evening + 0.8 * morning + self._rng.uniform(0.0, 0.15)
 
     def _solar_kw(self, t: float) -> float:
         hour = (t % 86400.0) / _HOUR
