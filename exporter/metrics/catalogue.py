@@ -563,11 +563,7 @@ def _equalizer_entries() -> Iterable[Entry]:
     yield Entry(info, None, _EqualizerInfo())
     yield Entry(online, None, _EqualizerOnline())
     yield Entry(main_fuse, None, _EqualizerMainFuse())
-    by_metric: dict[str, list[ObservationSpec]] = {}
-    for spec in sorted(EQUALIZER_OBSERVATIONS.values(), key=lambda s: s.obs_id):
-        if spec.exported:
-            by_metric.setdefault(spec.metric, []).append(spec)
-    for metric, specs in by_metric.items():
+    for metric, specs in _by_metric(EQUALIZER_OBSERVATIONS).items():
         first = specs[0]
         groups = frozenset(spec.group for spec in specs)
         # Every Equalizer gauge of these groups is a live reading (reactive power included,
@@ -625,13 +621,18 @@ def _derived_group(metric: DerivedMetric) -> frozenset[Group]:
     return frozenset({groups.most_common(1)[0][0]}) if groups else frozenset()
 
 
-def _table_entries() -> Iterable[Entry]:
-    """The observation table's families, in order of their first observation id."""
+def _by_metric(table: Mapping[int, ObservationSpec]) -> dict[str, list[ObservationSpec]]:
+    """The exported rows of a table by metric, in order of their first observation id."""
     by_metric: dict[str, list[ObservationSpec]] = {}
-    for spec in sorted(OBSERVATIONS.values(), key=lambda s: s.obs_id):
+    for spec in sorted(table.values(), key=lambda s: s.obs_id):
         if spec.exported:
             by_metric.setdefault(spec.metric, []).append(spec)
-    for metric, specs in by_metric.items():
+    return by_metric
+
+
+def _table_entries() -> Iterable[Entry]:
+    """The observation table's families, in order of their first observation id."""
+    for metric, specs in _by_metric(OBSERVATIONS).items():
         first = specs[0]
         groups = frozenset(spec.group for spec in specs)
         sources = tuple(spec.obs_id for spec in specs)

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from exporter.simulator.catalog import DataType
 from exporter.simulator.charger import ChargerModel, Update, coerce
@@ -537,21 +537,11 @@ class Simulator:
 
     def owned_charger(self, account: Account, serial: str) -> ChargerModel:
         """The charger, if the account may use it (404 unknown, 403 someone else's)."""
-        model = self.chargers.get(serial)
-        if model is None:
-            raise ProblemError(NOT_FOUND)
-        if model.account_id != account.account_id:
-            raise ProblemError(FORBIDDEN)
-        return model
+        return _owned(self.chargers.get(serial), account)
 
     def owned_equalizer(self, account: Account, equalizer_id: str) -> EqualizerModel:
         """The Equalizer, if the account may read it (404 unknown, 403 someone else's)."""
-        model = self.equalizers.get(equalizer_id)
-        if model is None:
-            raise ProblemError(NOT_FOUND)
-        if model.account_id != account.account_id:
-            raise ProblemError(FORBIDDEN)
-        return model
+        return _owned(self.equalizers.get(equalizer_id), account)
 
     def command(
         self, account: Account, serial: str, name: str, body: Any
@@ -729,6 +719,17 @@ class Simulator:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.hub.shutdown()
+
+
+_Product = TypeVar("_Product", ChargerModel, EqualizerModel)
+
+
+def _owned(model: _Product | None, account: Account) -> _Product:
+    if model is None:
+        raise ProblemError(NOT_FOUND)
+    if model.account_id != account.account_id:
+        raise ProblemError(FORBIDDEN)
+    return model
 
 
 @dataclass(frozen=True, slots=True)
