@@ -17,7 +17,7 @@ import aiohttp
 import structlog
 
 from exporter.config import Settings
-from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount
+from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount, EqualizerSelection
 from exporter.easee.client import Credentials
 from exporter.easee.enums import CHARGER_COLORS
 from exporter.easee.events import ClientEvents
@@ -60,7 +60,11 @@ def account_configs(settings: Settings) -> dict[str, AccountConfig]:
             username, password = account.credentials()
             credentials = Credentials(username=username, password=password.get_secret_value())
         configs[account.name] = AccountConfig(
-            name=account.name, credentials=credentials, enabled=enabled, chargers=refs
+            name=account.name,
+            credentials=credentials,
+            enabled=enabled,
+            chargers=refs,
+            equalizers=EqualizerSelection(account.equalizers, account.exclude_equalizers),
         )
     return configs
 
@@ -147,6 +151,7 @@ class Fleet:
         self._forget_chargers(name, keep=())
         self._sites.pop(name, None)
         self._store.set_sites(name, ())
+        self._store.equalizers.set_equalizers(name, ())
 
     def _new_account(self, config: AccountConfig, options: AccountOptions) -> EaseeAccount:
         return self._factory(
@@ -157,6 +162,7 @@ class Fleet:
             sink=self._store.apply,
             on_chargers=self._on_chargers,
             on_sites=self._on_sites,
+            equalizer_sink=self._store.equalizers.apply,
         )
 
     def _on_sites(self, account: str, sites: Sequence[Site]) -> None:
@@ -166,6 +172,16 @@ class Fleet:
         if running is not None:
             # The chargers' site and circuit labels come from the sites.
             self._on_chargers(account, running.chargers)
+        selected = set() if running is None else {e.equalizer_id for e in running.equalizers}
+        self._store.equalizers.set_equalizers(
+            account,
+            [
+                (equalizer, site)
+                for site in sites
+                for equalizer in site.equalizers
+                if equalizer.equalizer_id in selected
+            ],
+        )
 
     def _on_chargers(self, account: str, chargers: Sequence[ChargerSummary]) -> None:
         settings = self._settings

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from exporter.easee.equalizer_observations import EQUALIZER_LABEL
 from exporter.metrics.catalogue import CHARGER_LABEL, Family, all_entries
 from exporter.metrics.registry import service_registry
 from exporter.selfmetrics import ServiceMetrics
@@ -60,6 +61,7 @@ def _charger_doc(family: Family) -> MetricDoc:
         help=family.help,
         sources=family.sources,
         groups=tuple(sorted(group.value for group in family.groups)),
+        origin="equalizer" if family.label_names[:1] == (EQUALIZER_LABEL,) else "charger",
     )
 
 
@@ -133,7 +135,9 @@ def _cell(text: str) -> str:
 def _rows(docs: Iterable[MetricDoc]) -> list[str]:
     rows = []
     for doc in docs:
-        labels = ", ".join(f"`{label}`" for label in doc.labels if label != CHARGER_LABEL)
+        labels = ", ".join(
+            f"`{label}`" for label in doc.labels if label not in (CHARGER_LABEL, EQUALIZER_LABEL)
+        )
         cells = (
             f"`{doc.name}`",
             doc.type,
@@ -153,6 +157,7 @@ def render_markdown() -> str:
     header = "| metric | type | unit | labels | observation | group | help |"
     rule = "|---|---|---|---|---|---|---|"
     charger = [doc for doc in docs if doc.origin == "charger"]
+    equalizer = [doc for doc in docs if doc.origin == "equalizer"]
     service = [doc for doc in docs if doc.origin == "service"]
     process = [doc for doc in docs if doc.origin == "process"]
     lines = [
@@ -163,14 +168,24 @@ def render_markdown() -> str:
         f"leaves out. Values are in base units (W from kW, J from kWh, seconds, ratio 0-1). "
         f"**observation** is the Easee observation id the value comes from; **group** is the "
         f"group name the `metrics.include` / `metrics.exclude` filter accepts. "
-        f"{len(charger)} charger metrics, {len(service)} service metrics, "
-        f"{len(process)} process metrics.",
+        f"{len(charger)} charger metrics, {len(equalizer)} Equalizer metrics, "
+        f"{len(service)} service metrics, {len(process)} process metrics.",
         "",
         "### Charger metrics",
         "",
         header,
         rule,
         *_rows(charger),
+        "",
+        "### Equalizer metrics",
+        "",
+        "Every Equalizer series carries `equalizer_id` (`Q...`) instead of `charger_id`; the "
+        "observation column gives the Equalizer's own ids, which reuse the charger's numbers "
+        "with other meanings.",
+        "",
+        header,
+        rule,
+        *_rows(equalizer),
         "",
         "### Service metrics",
         "",

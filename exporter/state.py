@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeAlias
@@ -72,6 +72,8 @@ from exporter.easee.derived import (
 from exporter.easee.models import DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, ObservationSpec
 from exporter.easee.phases import PHASE_INPUT_IDS, PhaseReadings, phase_readings
+from exporter.equalizer_state import EqualizerStore, EqualizerView
+from exporter.freshness import online_by_own_clock, seen_at
 
 
 class Outcome(StrEnum):
@@ -127,14 +129,14 @@ class ChargerView:
         old, whatever the cloud says: a charger that lost power can stay "connected" in the
         cloud for a long time. None while nothing is known.
         """
-        seen = self.last_seen_at
-        if seen is not None and now - seen > offline_after:
-            return False
-        return self.derived.online
+        return online_by_own_clock(self.last_seen_at, self.derived.online, now, offline_after)
 
     def value(self, obs_id: int) -> bool | int | float | str | None:
         observation = self.observations.get(obs_id)
         return None if observation is None else observation.value
+
+
+_NO_EQUALIZERS: Mapping[str, EqualizerView] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,6 +148,8 @@ class StoreView:
     last_received_at: float | None
     #: the sites of every account, with their circuits (empty until looked up)
     sites: tuple[Site, ...] = ()
+    #: the Equalizers of the accounts' sites, by id (:mod:`exporter.equalizer_state`)
+    equalizers: Mapping[str, EqualizerView] = field(default_factory=lambda: _NO_EQUALIZERS)
 
 
 def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:
@@ -227,6 +231,8 @@ class StateStore:
         self._view: StoreView | None = None
         self._counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
         self._sites: dict[str, tuple[Site, ...]] = {}
+        #: the Equalizers' readings: their own table and rules, beside the chargers'
+        self.equalizers = EqualizerStore()
 
     # -- sites ------------------------------------------------------------------------------
 
@@ -289,7 +295,7 @@ class StateStore:
             charger.last_received_at = received
             if self._last_received_at is None or received > self._last_received_at:
                 self._last_received_at = received
-        seen = min(observation.timestamp, received)
+        seen = seen_at(observation.timestamp, received)
         if charger.last_seen_at is None or seen > charger.last_seen_at:
             charger.last_seen_at = seen
         self._changed.add(charger)
@@ -466,7 +472,8 @@ class StateStore:
                 self._snapshot(charger)
             self._changed.clear()
         view = self._view
-        if view is None or self._view_stale:
+        equalizers = self.equalizers.view()
+        if view is None or self._view_stale or view.equalizers is not equalizers:
             snapshots: dict[str, ChargerView] = {}
             for charger_id, charger in self._chargers.items():
                 snapshot = charger.snapshot
@@ -476,6 +483,7 @@ class StateStore:
                 last_update_at=self._last_update_at,
                 last_received_at=self._last_received_at,
                 sites=tuple(site for sites in self._sites.values() for site in sites),
+                equalizers=equalizers,
             )
             self._view = view
             self._view_stale = False

@@ -30,6 +30,17 @@ CONTRACT_METRICS = frozenset(
         "easee_exporter_stream_connected",
         "easee_exporter_stream_reconnects_total",
         "easee_exporter_webhook_requests_total",
+        # The site's Equalizers.
+        "easee_equalizer_info",
+        "easee_equalizer_online",
+        "easee_equalizer_last_seen_timestamp_seconds",
+        "easee_equalizer_import_power_watts",
+        "easee_equalizer_export_power_watts",
+        "easee_equalizer_import_energy_joules_total",
+        "easee_equalizer_export_energy_joules_total",
+        "easee_equalizer_current_amperes",
+        "easee_equalizer_voltage_volts",
+        "easee_equalizer_available_current_amperes",
     }
 )
 

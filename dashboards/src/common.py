@@ -291,6 +291,14 @@ def fixed_color(color: str) -> dict[str, str]:
     return {"mode": "fixed", "fixedColor": color}
 
 
+def color_of(name: str, color: str) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
+    """A ``with_override`` pair that draws the series called ``name`` in ``color``."""
+    return (
+        dm.MatcherConfig(id_val="byName", options=name),
+        [dm.DynamicConfigValue(id_val="color", value=fixed_color(color))],
+    )
+
+
 # --- layout --------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from grafana_foundation_sdk.builders import table
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import dashboard as dm
 
+from dashboards.src import grid
 from dashboards.src import panels as P
 from dashboards.src.common import SITUATIONS as _SITUATIONS
 from dashboards.src.common import (
@@ -367,4 +368,5 @@ def build(s: Settings) -> dm.Dashboard:
     ]
     for item, gp in rest:
         d = place(d, item, ids, gp)
+    d = grid.place_row(d, ids, y=40, charging=f"sum(easee_charger_power_watts {IN_SCOPE})")
     return d.build()

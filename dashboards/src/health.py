@@ -13,6 +13,7 @@ from dashboards.src.common import (
     Ids,
     Settings,
     bool_mappings,
+    color_of,
     datasource_variable,
     fixed_color,
     place,
@@ -28,13 +29,6 @@ TITLE = "Easee exporter health"
 ACC = 'account=~"$account"'
 DATA_AGE = "time() - max(easee_exporter_last_data_timestamp_seconds)"
 MAX_AGE = "max(easee_exporter_liveness_max_data_age_seconds)"
-
-
-def _color(name: str, color: str) -> tuple[dm.MatcherConfig, list[dm.DynamicConfigValue]]:
-    return (
-        dm.MatcherConfig(id_val="byName", options=name),
-        [dm.DynamicConfigValue(id_val="color", value=fixed_color(color))],
-    )
 
 
 def build(s: Settings) -> dm.Dashboard:
@@ -114,7 +108,7 @@ def build(s: Settings) -> dm.Dashboard:
         unit="s",
         description="The liveness check (/healthz) fails when the data age crosses the limit.",
     ).min(0)
-    age_series = age_series.with_override(*_color("data age", "green")).with_override(
+    age_series = age_series.with_override(*color_of("data age", "green")).with_override(
         dm.MatcherConfig(id_val="byName", options="liveness limit"),
         [
             dm.DynamicConfigValue(id_val="color", value=fixed_color("red")),
@@ -306,6 +300,30 @@ def build(s: Settings) -> dm.Dashboard:
         legend_calcs=("sum",),
     ).min(0)
 
+    # --- Equalizers: freshness by their own clock, as for the chargers ---
+    eq_online = P.stat_panel(
+        "Equalizers online",
+        [
+            prom("sum(easee_equalizer_online) or vector(0)", "online", "A", instant=True),
+            prom("count(easee_equalizer_info) or vector(0)", "known", "B", instant=True),
+        ],
+        text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
+        description="Online: connected to the cloud and its own newest reading younger than "
+        "easee.charger_offline_after. Known: the Equalizers the accounts' sites list.",
+    ).thresholds(thresholds((None, "text")))
+    eq_age = P.timeseries_panel(
+        "Equalizer data age",
+        [
+            prom(
+                "time() - max by (equalizer_id) (easee_equalizer_last_seen_timestamp_seconds)",
+                "{{equalizer_id}}",
+            )
+        ],
+        unit="s",
+        description="Seconds since each Equalizer's own newest reading; it reports the meter "
+        "about every 20 s, so a rising line means it fell silent (EaseeEqualizerOffline).",
+    ).min(0)
+
     layout: list[tuple[cogbuilder.Builder[dm.Panel] | dashb.Row, dm.GridPos]] = [
         (dashb.Row("Stream and data"), pos(0, 0, 24, 1)),
         (stream, pos(0, 1, 6, 4)),
@@ -327,6 +345,9 @@ def build(s: Settings) -> dm.Dashboard:
         (outcomes, pos(12, 31, 12, 8)),
         (webhooks, pos(0, 39, 12, 8)),
         (auth, pos(12, 39, 12, 8)),
+        (dashb.Row("Equalizers"), pos(0, 47, 24, 1)),
+        (eq_online, pos(0, 48, 6, 8)),
+        (eq_age, pos(6, 48, 18, 8)),
     ]
     for panel, gp in layout:
         if isinstance(panel, dashb.Row):

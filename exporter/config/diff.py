@@ -18,6 +18,7 @@ class AccountChange:
     credentials: bool  # username or password: log in again
     enabled: bool  # switched on or off
     chargers: bool  # its listed chargers (or discovery of all of them) changed
+    equalizers: bool = False  # its listed or excluded Equalizers changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class SettingsDiff:
                     ("credentials", change.credentials),
                     ("enabled", change.enabled),
                     ("chargers", change.chargers),
+                    ("equalizers", change.equalizers),
                 )
                 if flag
             ]
@@ -95,8 +97,10 @@ def diff(old: Settings, new: Settings) -> SettingsDiff:
             credentials=(before.username, before.password) != (after.username, after.password),
             enabled=before.enabled != after.enabled,
             chargers=old.chargers_of(name) != new.chargers_of(name),
+            equalizers=(before.equalizers, before.exclude_equalizers)
+            != (after.equalizers, after.exclude_equalizers),
         )
-        if change.credentials or change.enabled or change.chargers:
+        if change.credentials or change.enabled or change.chargers or change.equalizers:
             changed.append(change)
 
     old_chargers = {c.serial: c for c in old.chargers}

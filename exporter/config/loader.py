@@ -26,6 +26,7 @@ from exporter.config.model import (
     Charger,
     CommandLine,
     EaseeSettings,
+    EqualizerId,
     Frozen,
     LivenessSettings,
     LoggingSettings,
@@ -72,6 +73,8 @@ class _AccountEntry(Frozen):
     password: SecretStr | None = None
     password_file: str | None = None
     enabled: bool = True
+    equalizers: tuple[EqualizerId, ...] = ()
+    exclude_equalizers: tuple[EqualizerId, ...] = ()
 
 
 class _ChargerEntry(Frozen):

@@ -161,6 +161,11 @@ Serial = Annotated[
     Field(pattern=r"^[A-Z0-9]{4,20}$", description="charger serial, e.g. EH123456"),
 ]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
+EqualizerId = Annotated[
+    str,
+    BeforeValidator(_serial),
+    Field(pattern=r"^Q[A-Z0-9]{3,19}$", description="Equalizer id, e.g. QP123456"),
+]
 
 
 class RateLimit(Frozen):
@@ -279,6 +284,17 @@ class Account(Frozen):
     username: str | None = Field(default=None, min_length=1)
     password: SecretStr | None = None
     enabled: bool = True
+    #: the Equalizers of the account's sites to export: only these (every one when empty)
+    equalizers: tuple[EqualizerId, ...] = ()
+    #: Equalizers of the account's sites not to export
+    exclude_equalizers: tuple[EqualizerId, ...] = ()
+
+    @model_validator(mode="after")
+    def _equalizers_listed_or_excluded(self) -> Self:
+        both = sorted(set(self.equalizers) & set(self.exclude_equalizers))
+        if both:
+            raise ValueError(f"listed and excluded at once: {', '.join(both)}")
+        return self
 
     @field_validator("password")
     @classmethod

@@ -2,20 +2,24 @@
 
 Start-up: log in (retrying with back-off; a refused password waits ``auth_failure_backoff``)
 -> the chargers (the configured list, else ``GET /api/chargers``) handed to ``on_chargers``
--> the sites with their circuits (``GET /api/accounts/products``, one call, again every
-``site_refresh_interval``) handed to ``on_sites``, beside the stream; a failed look-up retries
-with the reconnect back-off and never holds the stream up -> the stream
+-> the sites with their circuits and Equalizers (``GET /api/accounts/products``, one call,
+again every ``site_refresh_interval``) handed to ``on_sites``, beside the stream; a failed
+look-up retries with the reconnect back-off and never holds the stream up; the Equalizers the
+configuration selects (:attr:`AccountConfig.equalizers`) are then subscribed on the same
+stream -> the stream
 (:mod:`exporter.easee.stream`), whose replay gives the initial state -> the snapshot loop.
 Every observation, from the stream or a snapshot, goes to the one injected ``sink``; the
 store behind it keeps the newest per id, so replays and snapshots never move a reading
-backwards.
+backwards. Products are told apart by the frame's ``mid``
+(:func:`~exporter.easee.equalizer_observations.is_equalizer_id`): an Equalizer's readings
+are decoded with its own table and go to ``equalizer_sink``, never to the chargers'.
 
 Once logged in, the account renews its token ahead of expiry for as long as it runs
 (:meth:`~exporter.easee.tokens.TokenManager.keep_fresh`), so readiness never depends on
 whether a REST call happened to need a token.
 
-Snapshots (``GET /state/{id}/observations``) fill gaps only, each charger at most once per
-interval:
+Snapshots (``GET /state/{id}/observations``) fill gaps only, each product (charger or
+Equalizer) at most once per interval:
 
 - while the stream is down, every charger every ``snapshot_interval_stream_down`` (60 s, as
   Home Assistant polls then);
@@ -60,6 +64,7 @@ from exporter.easee.client import Credentials, EaseeClient
 from exporter.easee.commands import SET_DYNAMIC_CIRCUIT_CURRENT, ChargerCommand, CircuitCurrent
 from exporter.easee.decode import Decoder
 from exporter.easee.dispatch import CommandDispatcher
+from exporter.easee.equalizer_observations import EQUALIZER_OBSERVATIONS, is_equalizer_id
 from exporter.easee.errors import (
     AccountNotReady,
     EaseeError,
@@ -74,6 +79,7 @@ from exporter.easee.models import (
     Circuit,
     CommandAccepted,
     CommandResponse,
+    Equalizer,
     Observation,
     Site,
 )
@@ -100,6 +106,20 @@ class ChargerRef:
 
 
 @dataclass(frozen=True, slots=True)
+class EqualizerSelection:
+    """Which of the sites' Equalizers an account exports: ``listed`` only (every one when
+    empty), none of ``excluded``."""
+
+    listed: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def selects(self, equalizer_id: str) -> bool:
+        if equalizer_id in self.excluded:
+            return False
+        return not self.listed or equalizer_id in self.listed
+
+
+@dataclass(frozen=True, slots=True)
 class AccountConfig:
     """What the configuration says about one account (``chargers`` empty = discover them)."""
 
@@ -107,6 +127,17 @@ class AccountConfig:
     credentials: Credentials
     enabled: bool = True
     chargers: tuple[ChargerRef, ...] = ()
+    equalizers: EqualizerSelection = EqualizerSelection()
+
+
+@dataclass(frozen=True, slots=True)
+class _Product:
+    """How one kind of product's readings are read: its decoder, the ids a snapshot asks
+    for, and where they go."""
+
+    decoder: Decoder
+    snapshot_ids: tuple[int, ...]
+    sink: ObservationSink
 
 
 class AccountIssue(StrEnum):
@@ -181,6 +212,7 @@ class EaseeAccount:
         sink: ObservationSink,
         on_chargers: ChargersCallback,
         on_sites: SitesCallback | None = None,
+        equalizer_sink: ObservationSink | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -193,8 +225,19 @@ class EaseeAccount:
             on_disagreement=lambda _obs_id: events.data_type_disagreement(config.name),
         )
         # Snapshots ask for every id of the table: the stream may have missed any of them.
-        self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
-        self._sink = sink
+        self._charger_product = _Product(
+            self._decoder, options.snapshot_ids or tuple(sorted(OBSERVATIONS)), sink
+        )
+        # An Equalizer reuses the charger's ids with other meanings: its own table.
+        self._equalizer_product = _Product(
+            Decoder(
+                on_error=self._decode_error,
+                on_disagreement=lambda _obs_id: events.data_type_disagreement(config.name),
+                table=EQUALIZER_OBSERVATIONS,
+            ),
+            tuple(sorted(EQUALIZER_OBSERVATIONS)),
+            equalizer_sink or _drop,
+        )
         self._on_chargers = on_chargers
         self._on_sites = on_sites
         self._clock = clock
@@ -235,6 +278,7 @@ class EaseeAccount:
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
         self._sites: tuple[Site, ...] = ()
+        self._equalizers: dict[str, Equalizer] = {}
         self._problem = "not started"
         self._issue: AccountIssue | None = None
         self._retry_at: float | None = None
@@ -271,6 +315,12 @@ class EaseeAccount:
     def sites(self) -> tuple[Site, ...]:
         """The account's sites with their circuits, once looked up (empty before)."""
         return self._sites
+
+    @property
+    def equalizers(self) -> tuple[Equalizer, ...]:
+        """The Equalizers of the account's sites the configuration selects (empty before
+        the sites are known)."""
+        return tuple(self._equalizers.values())
 
     @property
     def status(self) -> AccountStatus:
@@ -442,7 +492,7 @@ class EaseeAccount:
     async def _stream_and_snapshots(self) -> None:
         stream = EaseeStream(
             account=self.name,
-            serials=list(self._chargers),
+            serials=[*self._chargers, *self._equalizers],
             tokens=self._client,
             on_update=self._on_stream_update,
             on_command_response=self._on_command_response,
@@ -478,16 +528,27 @@ class EaseeAccount:
                 continue
             backoff.succeeded()
             self._sites = sites
+            selection = self._config.equalizers
+            self._equalizers = {
+                e.equalizer_id: e
+                for site in sites
+                for e in site.equalizers
+                if selection.selects(e.equalizer_id)
+            }
             self._log.info(
                 "sites",
                 sites=[s.site_id for s in sites],
                 circuits=sum(len(s.circuits) for s in sites),
+                equalizers=list(self._equalizers),
             )
             if self._on_sites is not None:
                 try:
                     self._on_sites(self.name, sites)
                 except Exception:
                     self._log.exception("site callback failed")
+            # After the callback: the store knows them before their replay arrives.
+            if self._stream is not None:
+                self._stream.watch(list(self._equalizers))
             await asyncio.sleep(self._options.site_refresh_interval)
 
     async def _until_done(self, what: str, call: Callable[[], Awaitable[_T]]) -> _T:
@@ -522,8 +583,15 @@ class EaseeAccount:
     def _decode_error(self, reason: str) -> None:
         self._events.decode_error(self._config.name, reason)
 
+    def _product(self, product_id: str) -> _Product:
+        if is_equalizer_id(product_id):
+            return self._equalizer_product
+        return self._charger_product
+
     def _on_stream_update(self, payload: Any) -> None:
-        observation = self._decoder.product_update(payload, received_at=self._wall_clock())
+        mid = payload.get("mid") if isinstance(payload, dict) else None
+        product = self._product(mid if isinstance(mid, str) else "")
+        observation = product.decoder.product_update(payload, received_at=self._wall_clock())
         if observation is None:
             return
         now = self._clock()
@@ -536,7 +604,7 @@ class EaseeAccount:
         newest = self._stream_newest.get(charger_id)
         if newest is None or observation.timestamp > newest:
             self._stream_newest[charger_id] = observation.timestamp
-        self._sink(observation)
+        product.sink(observation)
 
     def _refresh_all(self, silent_for: float) -> None:
         # Data comes back after a long silence (a stall the reconnects did not cure): values
@@ -546,6 +614,7 @@ class EaseeAccount:
             silent_for=round(silent_for, 1),
         )
         self._refresh_now.update(self._chargers)
+        self._refresh_now.update(self._equalizers)
 
     def _on_command_response(self, payload: Any) -> None:
         response = self._decoder.command_response(payload)
@@ -555,10 +624,15 @@ class EaseeAccount:
     # ------------------------------------------------------------ snapshots
 
     async def _snapshot_loop(self, stream: EaseeStream) -> None:
-        # A fixed per-charger phase spreads snapshots of chargers that fell due together.
-        phase = {c: 1.0 + self._rng.uniform(0.0, 0.2) for c in self._chargers}
+        # A fixed per-product phase spreads snapshots of products that fell due together.
+        phase: dict[str, float] = {}
         nap = min(1.0, self._options.snapshot_interval_stream_down / 4)
         while True:
+            for product_id in (*self._chargers, *self._equalizers):
+                if product_id not in phase:
+                    phase[product_id] = 1.0 + self._rng.uniform(0.0, 0.2)
+            for gone in phase.keys() - {*self._chargers, *self._equalizers}:
+                del phase[gone]
             now = self._clock()
             due, at = self._next_snapshot(stream, phase)
             if due is None or at > now:
@@ -597,14 +671,15 @@ class EaseeAccount:
 
     async def _snapshot(self, charger_id: str) -> None:
         log = self._log.bind(charger_id=charger_id)
+        product = self._product(charger_id)
         try:
-            items = await self._client.get_observations(charger_id, self._snapshot_ids)
+            items = await self._client.get_observations(charger_id, product.snapshot_ids)
         except EaseeError as exc:
             log.debug("snapshot failed", error=str(exc))
             return
         received_at = self._wall_clock()
         for item in items:
-            observation = self._decoder.rest_observation(
+            observation = product.decoder.rest_observation(
                 item,
                 charger_id=charger_id,
                 received_at=received_at,
@@ -615,7 +690,7 @@ class EaseeAccount:
             newest = self._snapshot_newest.get(charger_id)
             if newest is None or observation.timestamp > newest:
                 self._snapshot_newest[charger_id] = observation.timestamp
-            self._sink(observation)
+            product.sink(observation)
 
     def _check_data_watchdog(self, stream: EaseeStream, charger_id: str) -> None:
         options = self._options
@@ -640,3 +715,7 @@ class EaseeAccount:
             silent_for=round(now - quiet_since, 1),
         )
         stream.reconnect("data watchdog")
+
+
+def _drop(_observation: Observation) -> None:
+    """The Equalizer sink of an account whose owner keeps no Equalizers."""

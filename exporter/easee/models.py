@@ -27,7 +27,10 @@ class DataType(IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One reading of one charger, with its value already converted to its type.
+    """One reading of one product, with its value already converted to its type.
+
+    ``charger_id`` is the product's id, the frame's ``mid``: a charger's serial, or an
+    Equalizer's id (``Q...``) for a reading decoded with the Equalizer's own table.
 
     ``timestamp`` is the charger-side time of the reading (epoch seconds, UTC); after a
     (re)subscription the cloud replays old readings with their old timestamps, so ordering

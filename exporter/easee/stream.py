@@ -14,8 +14,10 @@ notices a silent hub. So:
   ``silence_timeout`` (pings included), or when :meth:`EaseeStream.reconnect` is called;
 - :class:`Backoff` decides when the next session starts; a fresh token is fetched before
   each, forcing a refresh after a 401;
-- after every open, ``SubscribeWithCurrentState(serial, True)`` for every charger, with a
-  completion callback so a refused subscription is logged;
+- after every open, ``SubscribeWithCurrentState(serial, True)`` for every product (the
+  chargers, and the Equalizers once the sites are known: :meth:`EaseeStream.watch` subscribes
+  those on the open session at once), with a completion callback so a refused subscription
+  is logged;
 - every callback is wrapped in try/except, ``on_error`` is set, and ``ChargerUpdate`` is
   handled like ``ProductUpdate`` (it repeats some updates; the store drops exact
   duplicates), ``SubscribeToMyProduct`` is a no-op.
@@ -136,7 +138,8 @@ class _SessionEnded(Exception):
 class EaseeStream:
     """One SignalR connection for one account, kept up until the context exits.
 
-    ``serials`` are subscribed after every connect. ``on_update`` receives each
+    ``serials`` are subscribed after every connect, and those :meth:`watch` adds from then
+    on. ``on_update`` receives each
     ``ProductUpdate``/``ChargerUpdate`` payload and ``on_command_response`` each
     ``CommandResponse`` payload, both undecoded and on the reader task.
     """
@@ -171,8 +174,20 @@ class EaseeStream:
         self._last_failure = ""
         self._callback_errors_logged = False
         self._client: _WatchedClient | None = None
+        #: the session whose subscriptions are all sent, None while there is none
+        self._live: _Session | None = None
 
     # ------------------------------------------------------------ public API
+
+    def watch(self, serials: Sequence[str]) -> None:
+        """Subscribe these products too: at once on an open session, and after every
+        connect from then on (the Equalizers, known only once the sites are)."""
+        new = [serial for serial in serials if serial not in self._serials]
+        if not new:
+            return
+        self._serials = (*self._serials, *new)
+        if self._live is not None:
+            self._live.subscribe_later(new)
 
     @property
     def status(self) -> StreamStatus:
@@ -392,6 +407,7 @@ class _Session:
         self._over = asyncio.Event()
         self._opened = asyncio.Event()
         self._ending: _SessionEnded | None = None
+        self._later: set[asyncio.Task[None]] = set()
         self.delivered = False
         self.client = client = _WatchedClient(
             options.stream_url,
@@ -454,13 +470,19 @@ class _Session:
             except TimeoutError:
                 self._end(_SessionEnded("not open within the connect timeout"))
             if not self._over.is_set():
-                await self._subscribe()
+                sent = stream._serials
+                await self._subscribe(sent)
             if not self._over.is_set() and not stream._closing:
                 stream._subscribed()
+                stream._live = self
+                # Products watched while the first subscriptions were being sent.
+                self.subscribe_later([s for s in stream._serials if s not in sent])
                 watchdog = asyncio.create_task(self._watch())
                 await self._until_over_or_reconnect()
         finally:
-            for task in (watchdog, run_task):
+            if stream._live is self:
+                stream._live = None
+            for task in (watchdog, run_task, *self._later):
                 if task is not None:
                     await cancel_and_wait(task)
         assert self._ending is not None
@@ -482,9 +504,16 @@ class _Session:
             self._end(_SessionEnded(self._stream._reconnect_reason or "reconnect", opened=True))
             request_event.clear()
 
-    async def _subscribe(self) -> None:
+    def subscribe_later(self, serials: Sequence[str]) -> None:
+        """Subscribe more products on this open session, beside the reader."""
+        if serials:
+            task = asyncio.create_task(self._subscribe(serials))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+
+    async def _subscribe(self, serials: Sequence[str]) -> None:
         stream = self._stream
-        for serial in stream._serials:
+        for serial in serials:
             try:
                 await self.client.send(
                     "SubscribeWithCurrentState",

@@ -19,8 +19,10 @@ Families, in exposition order:
 * ``easee_charger_last_update_timestamp_seconds`` and
   ``easee_charger_last_seen_timestamp_seconds`` (always exported);
 * the families of the whole view rather than of one charger: the circuits of the accounts'
-  sites (``easee_circuit_info``, ``easee_circuit_rated_current_amperes``) and
-  ``easee_exporter_last_data_timestamp_seconds``.
+  sites (``easee_circuit_info``, ``easee_circuit_rated_current_amperes``), the Equalizers
+  (``easee_equalizer_info``, ``easee_equalizer_online``, the exported rows of the
+  Equalizer's own table, ``easee_equalizer_last_seen_timestamp_seconds``; every one with
+  ``equalizer_id``, never a charger name) and ``easee_exporter_last_data_timestamp_seconds``.
 
 A sample is ``(labels, value)``: for a charger family ``labels`` are the label pairs other
 than ``charger_id`` (which every charger family carries), for a view family all of them;
@@ -38,6 +40,11 @@ from typing import Protocol
 
 from exporter.easee.derived import DerivedState
 from exporter.easee.enums import CHARGER_COLORS, PRODUCT_CODES
+from exporter.easee.equalizer_observations import (
+    EQUALIZER_LABEL,
+    EQUALIZER_OBSERVATIONS,
+    FIRMWARE_ID,
+)
 from exporter.easee.models import ObservationValue
 from exporter.easee.observations import (
     DERIVED_METRICS,
@@ -52,6 +59,7 @@ from exporter.easee.observations import (
     Unit,
 )
 from exporter.easee.phases import PhaseReading, PhaseReadings
+from exporter.equalizer_state import EqualizerView
 from exporter.metrics.filter import ExportFilter
 from exporter.state import ChargerView, StoreView
 
@@ -66,6 +74,11 @@ LAST_SEEN_METRIC = "easee_charger_last_seen_timestamp_seconds"
 LAST_DATA_METRIC = "easee_exporter_last_data_timestamp_seconds"
 CIRCUIT_INFO_METRIC = "easee_circuit_info"
 CIRCUIT_RATED_METRIC = "easee_circuit_rated_current_amperes"
+EQUALIZER_INFO_METRIC = "easee_equalizer_info"
+EQUALIZER_INFO_LABELS = ("name", "site", "circuit", "firmware")
+EQUALIZER_ONLINE_METRIC = "easee_equalizer_online"
+EQUALIZER_LAST_SEEN_METRIC = "easee_equalizer_last_seen_timestamp_seconds"
+EQUALIZER_MAIN_FUSE_METRIC = "easee_equalizer_main_fuse_amperes"
 
 #: Groups whose gauges are live readings: dropped while a charger is offline (conventions.md
 #: 1.4), so that Grafana does not draw "last known" flat lines. State, lock, configuration and
@@ -392,12 +405,14 @@ class _Timestamp(_Computed):
 class ViewEmitter(Protocol):
     """The samples of a family that belongs to the whole view, not to one charger."""
 
-    def samples(self, view: StoreView) -> Sequence[Sample]:
-        """Every sample of the family, each with all of its labels."""
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        """Every sample of the family at ``now``, each with all of its labels
+        (``offline_after``: the age of a product's own newest timestamp that makes it
+        offline)."""
 
 
 class _LastData:
-    def samples(self, view: StoreView) -> Sequence[Sample]:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
         received = view.last_received_at
         return () if received is None else (((), received),)
 
@@ -420,7 +435,7 @@ def _circuits(view: StoreView) -> Iterable[tuple[str, str, str, str, float | Non
 
 
 class _CircuitInfo:
-    def samples(self, view: StoreView) -> Sequence[Sample]:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
         return [
             (
                 (("circuit_id", circuit), ("site_id", site), ("site_name", name), ("panel", panel)),
@@ -431,12 +446,151 @@ class _CircuitInfo:
 
 
 class _CircuitRated:
-    def samples(self, view: StoreView) -> Sequence[Sample]:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
         return [
             ((("circuit_id", circuit),), rated)
             for circuit, _, _, _, rated in _circuits(view)
             if rated is not None
         ]
+
+
+# Equalizers ---------------------------------------------------------------------------------
+#
+# A handful of series per site, so rendered whole on every scrape, like the circuits. An
+# Equalizer offline by its own clock (the chargers' easee.charger_offline_after) reads
+# online 0 and leaves its live readings out, as a charger does.
+
+
+def _equalizer_labels(equalizer: EqualizerView) -> Labels:
+    return ((EQUALIZER_LABEL, equalizer.equalizer.equalizer_id),)
+
+
+class _EqualizerInfo:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        out: list[Sample] = []
+        for equalizer in view.equalizers.values():
+            known = equalizer.equalizer
+            firmware = equalizer.value(FIRMWARE_ID)
+            values = {
+                "name": known.name,
+                "site": "" if known.site_id is None else str(known.site_id),
+                "circuit": "" if known.circuit_id is None else str(known.circuit_id),
+                "firmware": "" if firmware is None else label_value(firmware),
+            }
+            labels = tuple((name, values[name]) for name in EQUALIZER_INFO_LABELS)
+            out.append(((*_equalizer_labels(equalizer), *labels), 1.0))
+        return out
+
+
+class _EqualizerOnline:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        out: list[Sample] = []
+        for equalizer in view.equalizers.values():
+            online = equalizer.online(now, offline_after)
+            if online is not None:
+                out.append((_equalizer_labels(equalizer), 1.0 if online else 0.0))
+        return out
+
+
+class _EqualizerMainFuse:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        out: list[Sample] = []
+        for equalizer in view.equalizers.values():
+            site = equalizer.site
+            if site is not None and site.rated_current is not None:
+                out.append((_equalizer_labels(equalizer), site.rated_current))
+        return out
+
+
+class _EqualizerLastSeen:
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        return [
+            (_equalizer_labels(equalizer), equalizer.last_seen_at)
+            for equalizer in view.equalizers.values()
+            if equalizer.last_seen_at is not None
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class _EqualizerReadings:
+    """Rows of the Equalizer's table sharing one metric, for every Equalizer."""
+
+    rows: tuple[ObservationSpec, ...]
+    measurement: bool
+
+    def samples(self, view: StoreView, now: float, offline_after: float) -> Sequence[Sample]:
+        out: list[Sample] = []
+        for equalizer in view.equalizers.values():
+            if self.measurement and equalizer.online(now, offline_after) is False:
+                continue
+            for spec in self.rows:
+                observation = equalizer.observations.get(spec.obs_id)
+                number = None if observation is None else _number(spec, observation.value)
+                if number is not None:
+                    out.append(((*_equalizer_labels(equalizer), *spec.labels), number))
+        return out
+
+
+def _equalizer_entries() -> Iterable[Entry]:
+    info = Family(
+        name=EQUALIZER_INFO_METRIC,
+        type=MetricType.INFO,
+        help="An Equalizer of the accounts' sites (the meter on the grid connection), always 1: "
+        "its name, site and circuit ids from GET /api/accounts/products, firmware release "
+        "from its observation 21.",
+        label_names=(EQUALIZER_LABEL, *EQUALIZER_INFO_LABELS),
+    )
+    online = Family(
+        name=EQUALIZER_ONLINE_METRIC,
+        type=MetricType.GAUGE,
+        help="1 when the Equalizer is online: connected to the Easee cloud (its observation "
+        "250) and its own newest timestamp younger than easee.charger_offline_after. While it "
+        "is 0, its live readings (power, currents, voltages, signal, temperature) are not "
+        "exported.",
+        label_names=(EQUALIZER_LABEL,),
+        groups=frozenset({Group.STATE}),
+    )
+    main_fuse = Family(
+        name=EQUALIZER_MAIN_FUSE_METRIC,
+        type=MetricType.GAUGE,
+        help="The main fuse of the site the Equalizer meters, in amperes per phase (Easee "
+        "ratedCurrent of the site, GET /api/accounts/products): what the grid current is "
+        "measured against.",
+        unit=Unit.AMPERES,
+        label_names=(EQUALIZER_LABEL,),
+        groups=frozenset({Group.CIRCUIT}),
+    )
+    yield Entry(info, None, _EqualizerInfo())
+    yield Entry(online, None, _EqualizerOnline())
+    yield Entry(main_fuse, None, _EqualizerMainFuse())
+    for metric, specs in _by_metric(EQUALIZER_OBSERVATIONS).items():
+        first = specs[0]
+        groups = frozenset(spec.group for spec in specs)
+        # Every Equalizer gauge of these groups is a live reading (reactive power included,
+        # which has no base-unit suffix).
+        measurement = first.kind is Kind.GAUGE and groups <= MEASUREMENT_GROUPS
+        family = Family(
+            name=metric,
+            type=MetricType.COUNTER if first.kind is Kind.COUNTER else MetricType.GAUGE,
+            help=first.help,
+            unit=first.unit,
+            label_names=(EQUALIZER_LABEL, *(name for name, _ in first.labels)),
+            groups=groups,
+            sources=tuple(spec.obs_id for spec in specs),
+            measurement=measurement,
+        )
+        yield Entry(family, None, _EqualizerReadings(tuple(specs), measurement))
+    last_seen = Family(
+        name=EQUALIZER_LAST_SEEN_METRIC,
+        type=MetricType.GAUGE,
+        help="The Equalizer's own newest timestamp over all its readings (epoch seconds; a "
+        "timestamp in the future counts as its receive time). Replays and REST snapshots carry "
+        "old timestamps, so they never make it newer; the Equalizer counts as offline once it "
+        "is older than easee.charger_offline_after.",
+        unit=Unit.SECONDS,
+        label_names=(EQUALIZER_LABEL,),
+    )
+    yield Entry(last_seen, None, _EqualizerLastSeen())
 
 
 # The catalogue ------------------------------------------------------------------------------
@@ -467,13 +621,18 @@ def _derived_group(metric: DerivedMetric) -> frozenset[Group]:
     return frozenset({groups.most_common(1)[0][0]}) if groups else frozenset()
 
 
-def _table_entries() -> Iterable[Entry]:
-    """The observation table's families, in order of their first observation id."""
+def _by_metric(table: Mapping[int, ObservationSpec]) -> dict[str, list[ObservationSpec]]:
+    """The exported rows of a table by metric, in order of their first observation id."""
     by_metric: dict[str, list[ObservationSpec]] = {}
-    for spec in sorted(OBSERVATIONS.values(), key=lambda s: s.obs_id):
+    for spec in sorted(table.values(), key=lambda s: s.obs_id):
         if spec.exported:
             by_metric.setdefault(spec.metric, []).append(spec)
-    for metric, specs in by_metric.items():
+    return by_metric
+
+
+def _table_entries() -> Iterable[Entry]:
+    """The observation table's families, in order of their first observation id."""
+    for metric, specs in _by_metric(OBSERVATIONS).items():
         first = specs[0]
         groups = frozenset(spec.group for spec in specs)
         sources = tuple(spec.obs_id for spec in specs)
@@ -616,13 +775,21 @@ def all_entries() -> tuple[Entry, ...]:
         Entry(last_seen, _Timestamp(lambda charger: charger.last_seen_at)),
         Entry(circuit_info, None, _CircuitInfo()),
         Entry(circuit_rated, None, _CircuitRated()),
+        *_equalizer_entries(),
         Entry(last_data, None, _LastData()),
     )
 
 
 #: Families exported whatever the filter says.
 ALWAYS_EXPORTED = frozenset(
-    {CHARGER_INFO_METRIC, LAST_UPDATE_METRIC, LAST_SEEN_METRIC, LAST_DATA_METRIC}
+    {
+        CHARGER_INFO_METRIC,
+        LAST_UPDATE_METRIC,
+        LAST_SEEN_METRIC,
+        LAST_DATA_METRIC,
+        EQUALIZER_INFO_METRIC,
+        EQUALIZER_LAST_SEEN_METRIC,
+    }
 )
 
 

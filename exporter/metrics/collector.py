@@ -125,7 +125,8 @@ class ChargerCollector:
                 _add(metric, entry.family, charger.meta.charger_id, samples)
         for index, entry in enumerate(entries):
             if entry.of_view is not None:
-                built[index] = _view_family(entry.family, entry.of_view.samples(view))
+                samples = entry.of_view.samples(view, now, self.offline_after)
+                built[index] = _view_family(entry.family, samples)
         return [metric for metric in built if metric is not None]
 
     def render(
@@ -167,13 +168,12 @@ def _view_family(family: Family, samples: Collection[Sample]) -> Metric | None:
         for labels, _ in samples:
             info.add_metric([], dict(labels))
         return info
-    gauge = GaugeMetricFamily(
-        family.name, family.help, labels=family.label_names, unit=family.unit.value
-    )
+    metric = _new_family(family)
     for labels, value in samples:
         values = dict(labels)
-        gauge.add_metric([values[name] for name in family.label_names], value)
-    return gauge
+        if isinstance(metric, CounterMetricFamily | GaugeMetricFamily):
+            metric.add_metric([values[name] for name in family.label_names], value)
+    return metric
 
 
 def _add(metric: Metric, family: Family, charger_id: str, samples: Collection[Sample]) -> None:

@@ -154,10 +154,11 @@ class CachedRenderer:
             else:
                 of_view = self._catalogue.entries[index].of_view
                 assert of_view is not None
-                # A handful of series (circuits, the last data time): rendered every scrape.
+                # A handful of series (circuits, Equalizers, the last data time): rendered
+                # every scrape.
                 lines = "".join(
                     f"{_shape(family, labels)[0]}{floatToGoString(value)}\n"
-                    for labels, value in of_view.samples(view)
+                    for labels, value in of_view.samples(view, now, offline_after)
                 )
                 if lines:
                     pieces.append(headers[index])

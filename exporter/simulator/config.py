@@ -61,12 +61,14 @@ class ChargerSpec:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AccountConfig:
-    """An Easee account: credentials and the chargers it owns."""
+    """An Easee account: credentials, the chargers it owns, and whether its site has an
+    Equalizer (``QP`` and the account id) metering them."""
 
     username: str
     password: str
     chargers: tuple[ChargerSpec, ...] = ()
     account_id: int = 0  # 0: numbered after its position in SimulatorConfig.accounts
+    equalizer: bool = False
 
 
 # The default fleet cycles through these, so three chargers cover the three situations the
@@ -102,7 +104,9 @@ def make_chargers(count: int, *, start: int = 1, prefix: str = "EH") -> tuple[Ch
 
 
 def _default_accounts() -> tuple[AccountConfig, ...]:
-    return (AccountConfig(username="demo", password="demo", chargers=make_chargers(3)),)
+    return (
+        AccountConfig(username="demo", password="demo", chargers=make_chargers(3), equalizer=True),
+    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +125,8 @@ class SimulatorConfig:
     telemetry_interval: float = 30.0
     # Model seconds between two heartbeats (temperature, RSSI) of any online charger.
     heartbeat_interval: float = 900.0
+    # Model seconds between two meter reports of an Equalizer (easee_hass#275: ~20 s).
+    equalizer_interval: float = 20.0
     # Cars plug in, charge, complete and leave on their own (model clock).
     autonomous_cars: bool = True
 
@@ -156,10 +162,15 @@ class SimulatorConfig:
         username: str = "demo",
         password: str = "demo",
         chargers: int = 3,
+        equalizer: bool = True,
         **settings: object,
     ) -> SimulatorConfig:
-        """One account owning ``chargers`` default chargers (the ``simulate`` command's cloud)."""
+        """One account owning ``chargers`` default chargers and, on its site, an Equalizer
+        (the ``simulate`` command's cloud)."""
         account = AccountConfig(
-            username=username, password=password, chargers=make_chargers(chargers)
+            username=username,
+            password=password,
+            chargers=make_chargers(chargers),
+            equalizer=equalizer,
         )
         return cls(accounts=(account,), **settings)  # type: ignore[arg-type]

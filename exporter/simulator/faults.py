@@ -72,6 +72,8 @@ class Faults:
     malformed_frames: Literal["payload", "json"] | None = None
     charger_update: bool = False
     subscribe_to_my_product: bool = False
+    # Site documents: "equalizers": null instead of a list (easee-equalizer.md 1).
+    null_equalizers: bool = False
 
 
 FAULTS_ADAPTER: TypeAdapter[Faults] = TypeAdapter(Faults)

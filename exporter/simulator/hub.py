@@ -352,7 +352,7 @@ class Hub:
             self._complete(connection, invocation_id, error=error)
             return
         serial, send_state = args
-        charger = self._sim.chargers.get(serial)
+        charger = self._sim.product(serial)
         if charger is None or charger.account_id != connection.account_id:
             self._complete(
                 connection, invocation_id, error=_UNEXPECTED.format("SubscribeWithCurrentState")

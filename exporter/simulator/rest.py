@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from exporter.simulator.charger import ChargerModel
+from exporter.simulator.equalizer import EqualizerModel, is_equalizer
 from exporter.simulator.problems import (
     INVALID_USER_PASSWORD,
     REFRESH_TOKEN_EXPIRED,
@@ -25,7 +26,14 @@ from exporter.simulator.problems import (
     problem_response,
     unauthorized,
 )
-from exporter.simulator.simulator import COMMANDS, Account, Circuit, CommandAck, Simulator
+from exporter.simulator.simulator import (
+    COMMANDS,
+    SITE_RATED_CURRENT,
+    Account,
+    Circuit,
+    CommandAck,
+    Simulator,
+)
 from exporter.simulator.wire import dumps, format_model_timestamp, format_timestamp, json_value
 
 #: The account a login request was for, so the request log can name it.
@@ -137,6 +145,7 @@ class RestApi:
             web.post("/api/sites/{site_id}/circuits/{circuit_id}/settings", self.set_circuit),
             web.post("/api/sites/{site_id}/circuits/{circuit_id}/dynamicCurrent", self.set_circuit),
             web.get("/state/{id}/observations", self.observations),
+            web.get("/api/equalizers/{id}", self.equalizer),
             web.get("/health", self.health),
         ]
 
@@ -255,7 +264,7 @@ class RestApi:
         return web.Response(status=200)
 
     async def observations(self, request: web.Request) -> web.StreamResponse:
-        async def answer(model: ChargerModel) -> web.StreamResponse:
+        async def answer(model: ChargerModel | EqualizerModel) -> web.StreamResponse:
             raw = request.query.get("ids")
             try:
                 wanted = [int(part) for part in raw.split(",") if part.strip()] if raw else None
@@ -276,7 +285,29 @@ class RestApi:
                 )
             return _json({"observations": items})
 
+        if is_equalizer(request.match_info["id"]):
+            return await self._with_equalizer(request, answer)
         return await self._with_charger_async(request, answer)
+
+    async def equalizer(self, request: web.Request) -> web.StreamResponse:
+        async def answer(model: EqualizerModel) -> web.StreamResponse:
+            return _json(_equalizer_json(model))
+
+        return await self._with_equalizer(request, answer)
+
+    async def _with_equalizer(
+        self,
+        request: web.Request,
+        answer: Callable[[EqualizerModel], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        try:
+            model = self._sim.owned_equalizer(account, request.match_info["id"])
+        except ProblemError as exc:
+            return exc.response()
+        return await answer(model)
 
     async def health(self, request: web.Request) -> web.StreamResponse:
         return web.Response(text="Healthy")
@@ -389,7 +420,7 @@ class RestApi:
             "currencyId": "NOK",
             "partnerId": 1,
             "siteType": 1,
-            "ratedCurrent": 40.0,
+            "ratedCurrent": SITE_RATED_CURRENT,
             "useDynamicMaster": False,
             "circuits": [
                 {
@@ -407,7 +438,9 @@ class RestApi:
                 }
                 for _, circuit in sorted(account.circuits.items())
             ],
-            "equalizers": [],
+            "equalizers": None
+            if self._sim.faults.null_equalizers
+            else [_equalizer_json(equalizer) for equalizer in self._sim.equalizers_of(account)],
             "createdOn": created,
             "updatedOn": created,
             "id": account.site_id,
@@ -425,6 +458,11 @@ class RestApi:
                 "altitude": 0,
             },
         }
+
+
+def _equalizer_json(model: EqualizerModel) -> dict[str, Any]:
+    # MyProducts.EqualizerDTO (easee-equalizer.md 1): not wired to a circuit of its own.
+    return {"id": model.serial, "name": model.name, "siteId": model.site_id, "circuitId": None}
 
 
 def _config_json(model: ChargerModel) -> dict[str, Any]:

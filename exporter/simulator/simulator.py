@@ -13,12 +13,13 @@ import random
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from exporter.simulator.catalog import DataType
 from exporter.simulator.charger import ChargerModel, Update, coerce
 from exporter.simulator.clock import ModelClock
 from exporter.simulator.config import AccountConfig, ChargerSpec, SimulatorConfig, make_chargers
+from exporter.simulator.equalizer import EqualizerModel
 from exporter.simulator.faults import Faults, validate_faults
 from exporter.simulator.hub import Hub
 from exporter.simulator.logs import EventLog, RequestLog
@@ -98,6 +99,9 @@ SETTINGS: dict[str, SettingSpec] = {
     )
 }
 
+
+#: The main fuse of every simulated site, amperes (the site's ``ratedCurrent``).
+SITE_RATED_CURRENT = 40.0
 
 #: Observations a circuit setting writes on each charger of the circuit, per phase.
 CIRCUIT_DYNAMIC_IDS = (111, 112, 113)
@@ -179,6 +183,7 @@ class Simulator:
         self.accounts: dict[str, Account] = {}
         self._accounts_by_id: dict[int, Account] = {}
         self.chargers: dict[str, ChargerModel] = {}
+        self.equalizers: dict[str, EqualizerModel] = {}
         self.hub = Hub(self)
         self._rng = random.Random(f"{cfg.seed}:simulator")
         self._tasks: set[asyncio.Task[None]] = set()
@@ -210,7 +215,33 @@ class Simulator:
         self._accounts_by_id[account_id] = runtime
         for spec in account.chargers:
             self._install(runtime, spec)
+        if account.equalizer:
+            equalizer_id = f"QP{account_id:06d}"
+            self.equalizers[equalizer_id] = EqualizerModel(
+                equalizer_id,
+                name="Grid meter",
+                account_id=account_id,
+                site_id=runtime.site_id,
+                rated_current=SITE_RATED_CURRENT,
+                seed=self.config.seed,
+                now=self.clock.now(),
+                interval=self.config.equalizer_interval,
+            )
         return runtime
+
+    def equalizers_of(self, account: Account) -> list[EqualizerModel]:
+        """The Equalizers on the account's site."""
+        return [e for e in self.equalizers.values() if e.account_id == account.account_id]
+
+    def product(self, product_id: str) -> ChargerModel | EqualizerModel | None:
+        """A charger or an Equalizer by its id (what a subscription or a snapshot names)."""
+        return self.chargers.get(product_id) or self.equalizers.get(product_id)
+
+    def equalizer(self, equalizer_id: str) -> EqualizerModel:
+        try:
+            return self.equalizers[equalizer_id]
+        except KeyError:
+            raise KeyError(f"no Equalizer {equalizer_id!r}") from None
 
     def account(self, username: str) -> Account:
         try:
@@ -432,23 +463,29 @@ class Simulator:
         self._publish(model.set_error(on, self.clock.now()))
 
     def set_online(self, serial: str, on: bool = True) -> None:
-        """Offline: 250 false and op mode 0; the charger then sends nothing until back."""
-        model = self.charger(serial)
+        """Offline: 250 false (a charger: and op mode 0); the charger or Equalizer then sends
+        nothing until back."""
+        model = self.equalizers.get(serial) or self.charger(serial)
         self._publish(model.set_online(on, self.clock.now()))
 
     def set_silent(self, serial: str, on: bool = True) -> None:
-        """The charger falls silent (it lost power) while the cloud still calls it connected:
-        250 stays true, nothing more is pushed or stored, a replay or a REST snapshot gives the
-        last values with their old timestamps, commands get no answer. ``on=False``: it wakes
-        up, and its next physics step pushes fresh readings."""
-        self.charger(serial).silent = on
+        """The charger or Equalizer falls silent (it lost power) while the cloud still calls
+        it connected: 250 stays true, nothing more is pushed or stored, a replay or a REST
+        snapshot gives the last values with their old timestamps, commands get no answer.
+        ``on=False``: it wakes up, and its next physics step pushes fresh readings."""
+        (self.equalizers.get(serial) or self.charger(serial)).silent = on
 
     def set_observation(
         self, serial: str, obs_id: int, value: Any, *, timestamp: float | None = None
     ) -> None:
-        """Store and push any observation (``timestamp``: model epoch seconds, default now)."""
-        model = self.charger(serial)
+        """Store and push any observation of a charger or an Equalizer (``timestamp``: model
+        epoch seconds, default now)."""
         ts = self.clock.now() if timestamp is None else timestamp
+        equalizer = self.equalizers.get(serial)
+        if equalizer is not None:
+            self._publish([equalizer.set(obs_id, value, ts, force=True)])
+            return
+        model = self.charger(serial)
         self._publish([model.set(obs_id, value, ts, force=True)])
 
     def advance(self, model_seconds: float) -> list[Update]:
@@ -469,6 +506,10 @@ class Simulator:
                     limit = (NO_CIRCUIT_LIMIT,) * 3
                     for serial in circuit.serials:
                         updates.extend(self._circuit_values(serial, CIRCUIT_DYNAMIC_IDS, limit, t))
+        for equalizer in self.equalizers.values():
+            # After the chargers: it meters the power they draw now.
+            site = self._accounts_by_id[equalizer.account_id].serials
+            updates.extend(equalizer.step(t, [self.chargers[s] for s in site]))
         return self._publish(updates)
 
     def push_burst(self, count: int, serials: list[str] | None = None, obs_id: int = 150) -> int:
@@ -510,12 +551,11 @@ class Simulator:
 
     def owned_charger(self, account: Account, serial: str) -> ChargerModel:
         """The charger, if the account may use it (404 unknown, 403 someone else's)."""
-        model = self.chargers.get(serial)
-        if model is None:
-            raise ProblemError(NOT_FOUND)
-        if model.account_id != account.account_id:
-            raise ProblemError(FORBIDDEN)
-        return model
+        return _owned(self.chargers.get(serial), account)
+
+    def owned_equalizer(self, account: Account, equalizer_id: str) -> EqualizerModel:
+        """The Equalizer, if the account may read it (404 unknown, 403 someone else's)."""
+        return _owned(self.equalizers.get(equalizer_id), account)
 
     def command(
         self, account: Account, serial: str, name: str, body: Any
@@ -788,6 +828,17 @@ def _amperes(body: dict[str, Any], key: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         raise ProblemError(VALIDATION_FAILED, errors={key: ["A number >= 0 is required."]})
     return float(value)
+
+
+_Product = TypeVar("_Product", ChargerModel, EqualizerModel)
+
+
+def _owned(model: _Product | None, account: Account) -> _Product:
+    if model is None:
+        raise ProblemError(NOT_FOUND)
+    if model.account_id != account.account_id:
+        raise ProblemError(FORBIDDEN)
+    return model
 
 
 @dataclass(frozen=True, slots=True)

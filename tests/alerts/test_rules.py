@@ -206,12 +206,14 @@ def test_runbook_has_a_section_for_each_alert_and_no_orphans() -> None:
 
 
 def test_automation_example_speaks_the_controller_protocol() -> None:
-    [grid_peak] = rules(GRID_PEAK_EXAMPLE)
-    labels = grid_peak.body["labels"]
-    assert labels["easee_action"] in CONTROLLER_ACTIONS
-    assert labels["easee_resolve_action"] in CONTROLLER_ACTIONS
-    # The controller needs the charger in a label: the expression must keep charger_id.
-    assert "group_left(name, site) easee_charger_info" in grid_peak.expr
+    examples = rules(GRID_PEAK_EXAMPLE)
+    assert [rule.name for rule in examples] == ["EaseeGridPeakPause", "EaseeMainFusePause"]
+    for example in examples:
+        labels = example.body["labels"]
+        assert labels["easee_action"] in CONTROLLER_ACTIONS
+        assert labels["easee_resolve_action"] in CONTROLLER_ACTIONS
+        # The controller needs the charger in a label: the expression must keep charger_id.
+        assert "group_left(name, site) easee_charger_info" in example.expr
     [grid_import] = rules(GRID_IMPORT_EXAMPLE)
     labels = grid_import.body["labels"]
     assert labels["easee_action"] == "current"

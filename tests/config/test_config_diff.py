@@ -119,3 +119,20 @@ def test_a_new_secret_value_is_a_webhook_change(tmp_path: Path) -> None:
     assert result.webhooks_changed
     assert result.accounts_changed == ()
     assert "9876543210" not in repr(result)
+
+
+def test_listed_or_excluded_equalizers_are_an_account_change(tmp_path: Path) -> None:
+    old = settings(tmp_path, BASE)
+    new = settings(
+        tmp_path,
+        BASE.replace(
+            "password: cabin-password}", "password: cabin-password, exclude_equalizers: [QP1234]}"
+        ),
+    )
+    result = diff(old, new)
+    assert result.accounts_changed == (
+        AccountChange(
+            name="cabin", credentials=False, enabled=False, chargers=False, equalizers=True
+        ),
+    )
+    assert result.describe() == ["account 'cabin' changed: equalizers"]

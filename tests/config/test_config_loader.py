@@ -432,3 +432,29 @@ def test_the_colours_are_the_clouds() -> None:
     """A colour the configuration accepts is one the status page and the info metric can
     show: before, ``grey`` was accepted and then dropped."""
     assert set(get_args(Color)) == {entry.label for entry in CHARGER_COLORS.entries}
+
+
+class TestEqualizers:
+    def test_listed_and_excluded_ids_are_upper_cased(self, tmp_path: Path) -> None:
+        config = write(
+            tmp_path / "easee.yaml",
+            "accounts:\n  - name: default\n    equalizers: [qp000001]\n"
+            "    exclude_equalizers: [QP000002]\n",
+        )
+        settings = load_settings(CommandLine(config_file=str(config)), CREDENTIALS)
+        (account,) = settings.accounts
+        assert account.equalizers == ("QP000001",)
+        assert account.exclude_equalizers == ("QP000002",)
+
+    def test_an_id_listed_and_excluded_or_not_an_equalizer_is_refused(self, tmp_path: Path) -> None:
+        config = write(
+            tmp_path / "easee.yaml",
+            "accounts:\n  - name: default\n    equalizers: [QP000001]\n"
+            "    exclude_equalizers: [QP000001]\n"
+            "  - name: other\n    username: o@example.org\n    password: other-password\n"
+            "    equalizers: [EH000001]\n",
+        )
+        found = problems(CommandLine(config_file=str(config)), CREDENTIALS)
+        assert "accounts[0]: listed and excluded at once: QP000001" in found
+        assert any(line.startswith("accounts[1].equalizers[0]: ") for line in found), found
+        assert not any("other-password" in line for line in found)

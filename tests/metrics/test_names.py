@@ -42,6 +42,11 @@ def test_charger_families_carry_charger_id_and_the_prefix() -> None:
         if family.name.startswith("easee_circuit_"):
             assert family.label_names[0] == "circuit_id"
             continue
+        if family.name.startswith("easee_equalizer_"):
+            # An Equalizer reading never carries a charger's label, nor a charger's name.
+            assert family.label_names[0] == "equalizer_id"
+            assert CHARGER_LABEL not in family.label_names
+            continue
         assert family.name.startswith("easee_charger_"), family.name
         assert family.label_names[0] == CHARGER_LABEL
         assert len(set(family.label_names)) == len(family.label_names)
