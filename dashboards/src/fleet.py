@@ -368,5 +368,5 @@ def build(s: Settings) -> dm.Dashboard:
     ]
     for item, gp in rest:
         d = place(d, item, ids, gp)
-    d = grid.place_row(d, ids, y=40, charging=f"sum(easee_charger_power_watts {IN_SCOPE})")
+    d = grid.place_row(d, ids, y=49, charging=f"sum(easee_charger_power_watts {IN_SCOPE})")
     return d.build()
