@@ -37,7 +37,7 @@ from exporter.easee.observations import ObservationId
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import ChargerView, StateStore, StoreView, UnknownChargerError
 from exporter.webhooks.actions import Action
-from exporter.webhooks.runner import Kind, send_failure
+from exporter.webhooks.runner import Verdict, send_failure
 
 _log = structlog.get_logger(__name__)
 
@@ -92,7 +92,7 @@ class CircuitReading:
 class CircuitOutcome:
     """The result of one change of a circuit's current."""
 
-    kind: Kind
+    kind: Verdict
     circuit_id: int
     phases: Phases
     ttl_minutes: int | None
@@ -262,7 +262,7 @@ class CircuitRunner:
                 await lock.acquire()
         except TimeoutError:
             done = flight.outcome(
-                Kind.BUSY,
+                Verdict.BUSY,
                 f"another change of circuit {circuit_id} is still waiting for its confirmation",
                 retry_after=self._timeout,
             )
@@ -271,7 +271,7 @@ class CircuitRunner:
                 done = await self._under_lock(flight)
             except Exception:
                 _log.exception("circuit command failed", circuit_id=circuit_id)
-                done = flight.outcome(Kind.INTERNAL, "the command failed unexpectedly")
+                done = flight.outcome(Verdict.INTERNAL, "the command failed unexpectedly")
             finally:
                 lock.release()
         if done.kind.result is not None:
@@ -284,26 +284,28 @@ class CircuitRunner:
         circuit_id, outcome = flight.circuit_id, flight.outcome
         reading = self.reading(circuit_id)
         if reading is None:
-            return outcome(Kind.UNKNOWN_CHARGER, f"no circuit {circuit_id} in the accounts' sites")
+            return outcome(
+                Verdict.UNKNOWN_CHARGER, f"no circuit {circuit_id} in the accounts' sites"
+            )
         target = next(
             (t for c in reading.circuit.charger_ids if (t := self._accounts.account_for(c))),
             None,
         )
         if target is None:
             return outcome(
-                Kind.NOT_READY,
+                Verdict.NOT_READY,
                 f"the Easee account of circuit {circuit_id} is not running",
                 retry_after=self._cloud_retry_after,
             )
         if reading.chargers and not reading.online:
             return outcome(
-                Kind.OFFLINE,
+                Verdict.OFFLINE,
                 f"every charger of circuit {circuit_id} is offline: none would apply it",
                 reading=reading,
             )
         if flight.ttl is None and _same(reading.dynamic, flight.phases):
             return outcome(
-                Kind.UNCHANGED,
+                Verdict.UNCHANGED,
                 f"circuit {circuit_id} is already at {_words(flight.phases)}; nothing was sent",
                 reading=reading,
             )
@@ -318,7 +320,7 @@ class CircuitRunner:
             return outcome(row.kind, detail, retry_after=retry_after, reading=reading)
         flight.accepted.set_result(
             outcome(
-                Kind.ACCEPTED,
+                Verdict.ACCEPTED,
                 f"the Easee cloud accepted the current of circuit {circuit_id}; not yet confirmed",
                 reading=reading,
             )
@@ -342,12 +344,12 @@ class CircuitRunner:
             response = await _first_verdict(waits)
             if response is None:
                 return outcome(
-                    Kind.TIMEOUT,
+                    Verdict.TIMEOUT,
                     f"no charger of circuit {circuit_id} confirmed within {self._timeout:g} s",
                 )
             if not response.was_accepted:
                 return outcome(
-                    Kind.REJECTED,
+                    Verdict.REJECTED,
                     f"charger {response.charger_id} rejected the current of circuit "
                     f"{circuit_id} (result code {response.result_code})",
                     response=response,
@@ -359,7 +361,7 @@ class CircuitRunner:
                     )
                 except (TimeoutError, UnknownChargerError):
                     return outcome(
-                        Kind.TIMEOUT,
+                        Verdict.TIMEOUT,
                         f"charger {charger_id} did not report the new current of circuit "
                         f"{circuit_id} within {self._timeout:g} s",
                         response=response,
@@ -370,7 +372,7 @@ class CircuitRunner:
                 future.cancel()
         self._changes[circuit_id] = CircuitChange(phases, flight.source, before.dynamic)
         return outcome(
-            Kind.CONFIRMED,
+            Verdict.CONFIRMED,
             f"the chargers of circuit {circuit_id} confirmed {_words(phases)}",
             response=response,
             reading=self.reading(circuit_id),
@@ -395,7 +397,7 @@ class _Flight:
 
     def outcome(
         self,
-        kind: Kind,
+        kind: Verdict,
         detail: str,
         *,
         retry_after: float | None = None,

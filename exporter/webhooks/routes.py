@@ -53,7 +53,7 @@ from exporter.webhooks.limits import Rate
 from exporter.webhooks.middleware import BODY, PRINCIPAL, Gate, GateSettings
 from exporter.webhooks.problems import PROBLEM_JSON, Problem, retry_after_value
 from exporter.webhooks.replay import ReplayCache
-from exporter.webhooks.runner import AccountLookup, CommandRunner, Kind
+from exporter.webhooks.runner import AccountLookup, CommandRunner, Verdict
 from exporter.webhooks.standard_webhooks import TIMESTAMP_TOLERANCE
 from exporter.webhooks.views import (
     charger_json,
@@ -251,9 +251,9 @@ class Controller:
             shared=shared,
             wait=wait,
         )
-        if outcome.kind in (Kind.CONFIRMED, Kind.UNCHANGED):
+        if outcome.kind in (Verdict.CONFIRMED, Verdict.UNCHANGED):
             return web.json_response(outcome_json(outcome))
-        if outcome.kind is Kind.ACCEPTED:
+        if outcome.kind is Verdict.ACCEPTED:
             return web.json_response(outcome_json(outcome), status=202)
         assert outcome.kind.problem is not None
         raise Problem(
@@ -376,13 +376,13 @@ class Controller:
 
 def circuit_answer(outcome: CircuitOutcome) -> web.Response:
     """The HTTP answer to a circuit's current, as for a charger's command."""
-    if outcome.kind in (Kind.CONFIRMED, Kind.UNCHANGED):
+    if outcome.kind in (Verdict.CONFIRMED, Verdict.UNCHANGED):
         return web.json_response(circuit_outcome_json(outcome))
-    if outcome.kind is Kind.ACCEPTED:
+    if outcome.kind is Verdict.ACCEPTED:
         return web.json_response(circuit_outcome_json(outcome), status=202)
     problem = {
-        Kind.UNKNOWN_CHARGER: "unknown-circuit",
-        Kind.BUSY: "circuit-busy",
+        Verdict.UNKNOWN_CHARGER: "unknown-circuit",
+        Verdict.BUSY: "circuit-busy",
     }.get(outcome.kind, outcome.kind.problem)
     assert problem is not None
     raise Problem(

@@ -94,7 +94,7 @@ class AccountLookup(Protocol):
         ...
 
 
-class Kind(enum.Enum):
+class Verdict(enum.Enum):
     """What became of a request: (metric result or None, problem kind or None, transient)."""
 
     CONFIRMED = ("confirmed", None, False)
@@ -126,7 +126,7 @@ class Kind(enum.Enum):
 class Outcome:
     """The result of one action on one charger, with what the caller is told."""
 
-    kind: Kind
+    kind: Verdict
     charger_id: str
     intent: Intent
     detail: str
@@ -287,7 +287,7 @@ class CommandRunner:
             # Once the cloud accepted the command it is under way: say which one it was.
             sent = flight.accepted.result() if flight.accepted.done() else None
             outcome = self._outcome(
-                Kind.NOT_READY if sent is None else Kind.ACCEPTED,
+                Verdict.NOT_READY if sent is None else Verdict.ACCEPTED,
                 charger_id,
                 intent,
                 timing,
@@ -301,7 +301,7 @@ class CommandRunner:
         except Exception:
             _log.exception("command failed", charger_id=charger_id, intent=str(intent.action))
             outcome = self._outcome(
-                Kind.INTERNAL, charger_id, intent, timing, "the command failed unexpectedly"
+                Verdict.INTERNAL, charger_id, intent, timing, "the command failed unexpectedly"
             )
         self._finish(flight, charger_id, intent, outcome)
 
@@ -309,7 +309,7 @@ class CommandRunner:
         if self._flights.get((charger_id, intent)) is flight:
             del self._flights[(charger_id, intent)]
         self._count(intent, outcome)
-        if outcome.kind is Kind.CONFIRMED:
+        if outcome.kind is Verdict.CONFIRMED:
             self._changes[charger_id] = Change(intent, flight.source, flight.before)
         for stage in (flight.accepted, flight.done):
             if not stage.done():
@@ -321,7 +321,7 @@ class CommandRunner:
 
     def _outcome(
         self,
-        kind: Kind,
+        kind: Verdict,
         charger_id: str,
         intent: Intent,
         timing: _Timing,
@@ -359,7 +359,7 @@ class CommandRunner:
                 await lock.acquire()
         except TimeoutError:
             return self._outcome(
-                Kind.BUSY,
+                Verdict.BUSY,
                 charger_id,
                 intent,
                 timing,
@@ -376,7 +376,7 @@ class CommandRunner:
         if self._accounts.account_for(charger_id) is None:
             if charger_id in self._store:
                 return self._outcome(
-                    Kind.NOT_READY,
+                    Verdict.NOT_READY,
                     charger_id,
                     intent,
                     timing,
@@ -385,7 +385,7 @@ class CommandRunner:
                 )
             if self._accounts.discovering():
                 return self._outcome(
-                    Kind.NOT_READY,
+                    Verdict.NOT_READY,
                     charger_id,
                     intent,
                     timing,
@@ -394,7 +394,7 @@ class CommandRunner:
                     retry_after=self._cloud_retry_after,
                 )
             return self._outcome(
-                Kind.UNKNOWN_CHARGER,
+                Verdict.UNKNOWN_CHARGER,
                 charger_id,
                 intent,
                 timing,
@@ -407,7 +407,7 @@ class CommandRunner:
         refused = refusal(intent.action, state)
         if refused == "charger-offline":
             return self._outcome(
-                Kind.OFFLINE,
+                Verdict.OFFLINE,
                 charger_id,
                 intent,
                 timing,
@@ -416,7 +416,7 @@ class CommandRunner:
             )
         if refused == "no-vehicle":
             return self._outcome(
-                Kind.NO_VEHICLE,
+                Verdict.NO_VEHICLE,
                 charger_id,
                 intent,
                 timing,
@@ -425,7 +425,7 @@ class CommandRunner:
             )
         if intent.idempotent and intent.reached(view):
             return self._outcome(
-                Kind.UNCHANGED,
+                Verdict.UNCHANGED,
                 charger_id,
                 intent,
                 timing,
@@ -451,7 +451,7 @@ class CommandRunner:
             if wait is not None:
                 rate = self._lock_rate.rate
                 return self._outcome(
-                    Kind.LOCK_RATE,
+                    Verdict.LOCK_RATE,
                     charger_id,
                     intent,
                     timing,
@@ -470,7 +470,7 @@ class CommandRunner:
             return self._send_failed(error, charger_id, intent, timing, state)
         flight.accepted.set_result(
             self._outcome(
-                Kind.ACCEPTED,
+                Verdict.ACCEPTED,
                 charger_id,
                 intent,
                 timing,
@@ -511,7 +511,7 @@ class CommandRunner:
                 response = await target.wait_for_response(accepted, timing.remaining())
             except CommandTimeout:
                 return self._outcome(
-                    Kind.TIMEOUT,
+                    Verdict.TIMEOUT,
                     charger_id,
                     intent,
                     timing,
@@ -520,7 +520,7 @@ class CommandRunner:
                 )
             if not response.was_accepted:
                 return self._outcome(
-                    Kind.REJECTED,
+                    Verdict.REJECTED,
                     charger_id,
                     intent,
                     timing,
@@ -533,7 +533,7 @@ class CommandRunner:
             view = await self._store.wait_for(charger_id, intent.reached, timing.remaining())
         except (TimeoutError, UnknownChargerError):
             return self._outcome(
-                Kind.TIMEOUT,
+                Verdict.TIMEOUT,
                 charger_id,
                 intent,
                 timing,
@@ -544,7 +544,7 @@ class CommandRunner:
                 state=self.state(charger_id),
             )
         return self._outcome(
-            Kind.CONFIRMED,
+            Verdict.CONFIRMED,
             charger_id,
             intent,
             timing,
@@ -570,7 +570,7 @@ class SendFailure:
     """How an error from sending a command is answered."""
 
     error: type[EaseeError]
-    kind: Kind
+    kind: Verdict
     retry: Retry = Retry.NONE
     #: formatted with ``charger_id`` and ``error``
     detail: str = "{error}"
@@ -588,19 +588,19 @@ class SendFailure:
 SEND_FAILURES: tuple[SendFailure, ...] = (
     SendFailure(
         ChargerDisconnected,
-        Kind.NO_VEHICLE,
+        Verdict.NO_VEHICLE,
         detail="Easee says no car is connected to {charger_id} ({error})",
     ),
-    SendFailure(CommandRejected, Kind.REJECTED),
-    SendFailure(RateLimited, Kind.CLOUD_RATE_LIMITED, Retry.ERROR),
-    SendFailure(CloudUnavailable, Kind.CLOUD_UNAVAILABLE, Retry.CLOUD),
-    SendFailure(AccountNotReady, Kind.NOT_READY, Retry.CLOUD),
+    SendFailure(CommandRejected, Verdict.REJECTED),
+    SendFailure(RateLimited, Verdict.CLOUD_RATE_LIMITED, Retry.ERROR),
+    SendFailure(CloudUnavailable, Verdict.CLOUD_UNAVAILABLE, Retry.CLOUD),
+    SendFailure(AccountNotReady, Verdict.NOT_READY, Retry.CLOUD),
     SendFailure(
         UnknownCharger,
-        Kind.UNKNOWN_CHARGER,
+        Verdict.UNKNOWN_CHARGER,
         detail="no charger {charger_id} in this service's accounts",
     ),
-    SendFailure(EaseeError, Kind.CLOUD_ERROR),
+    SendFailure(EaseeError, Verdict.CLOUD_ERROR),
 )
 
 

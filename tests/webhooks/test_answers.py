@@ -27,7 +27,7 @@ from exporter.easee.errors import (
 )
 from exporter.simulator.faults import RequestBurst
 from exporter.webhooks import ControllerLimits
-from exporter.webhooks.runner import SEND_FAILURES, Kind, Retry, send_failure
+from exporter.webhooks.runner import SEND_FAILURES, Retry, Verdict, send_failure
 from tests.easee.support import wait_until
 from tests.webhooks.support import CHARGING, command_path, running_service
 from tests.webhooks.test_commands import assert_problem, commands_total
@@ -92,23 +92,23 @@ async def test_a_202_cut_short_by_shutdown_names_the_command() -> None:
 
 # The runner's table of send failures ---------------------------------------------------------
 
-ROWS: list[tuple[EaseeError, Kind, float | None]] = [
-    (ChargerDisconnected("command", 400, error_code=410), Kind.NO_VEHICLE, None),
-    (CommandRejected("command", CHARGING, 4), Kind.REJECTED, None),
-    (RateLimited("command", 7.0), Kind.CLOUD_RATE_LIMITED, 7.0),
-    (BudgetExceeded("command", 8.0), Kind.CLOUD_RATE_LIMITED, 8.0),
-    (IpBlocked("command", 9.0), Kind.CLOUD_RATE_LIMITED, 9.0),
-    (CloudUnavailable("command", 503, "HTTP 503"), Kind.CLOUD_UNAVAILABLE, 30.0),
-    (AccountNotReady("home", "not running"), Kind.NOT_READY, 30.0),
-    (UnknownCharger(CHARGING), Kind.UNKNOWN_CHARGER, None),
-    (EaseeApiError("command", 403, error_code=3), Kind.CLOUD_ERROR, None),
-    (ProtocolError("command", "no ticks"), Kind.CLOUD_ERROR, None),
+ROWS: list[tuple[EaseeError, Verdict, float | None]] = [
+    (ChargerDisconnected("command", 400, error_code=410), Verdict.NO_VEHICLE, None),
+    (CommandRejected("command", CHARGING, 4), Verdict.REJECTED, None),
+    (RateLimited("command", 7.0), Verdict.CLOUD_RATE_LIMITED, 7.0),
+    (BudgetExceeded("command", 8.0), Verdict.CLOUD_RATE_LIMITED, 8.0),
+    (IpBlocked("command", 9.0), Verdict.CLOUD_RATE_LIMITED, 9.0),
+    (CloudUnavailable("command", 503, "HTTP 503"), Verdict.CLOUD_UNAVAILABLE, 30.0),
+    (AccountNotReady("home", "not running"), Verdict.NOT_READY, 30.0),
+    (UnknownCharger(CHARGING), Verdict.UNKNOWN_CHARGER, None),
+    (EaseeApiError("command", 403, error_code=3), Verdict.CLOUD_ERROR, None),
+    (ProtocolError("command", "no ticks"), Verdict.CLOUD_ERROR, None),
 ]
 
 
 @pytest.mark.parametrize(("error", "kind", "retry_after"), ROWS)
 def test_each_send_failure_has_its_answer(
-    error: EaseeError, kind: Kind, retry_after: float | None
+    error: EaseeError, kind: Verdict, retry_after: float | None
 ) -> None:
     row = send_failure(error)
     assert row.kind is kind
