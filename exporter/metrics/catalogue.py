@@ -155,6 +155,11 @@ class Emitter(Protocol):
         """When the key is exactly the Observation of one id: that id (lets the renderer
         skip the call), else None."""
 
+    @property
+    def exact_key(self) -> bool:
+        """Whether ``==`` between two keys is exact: tuples of ids, no float whose zero's
+        sign ``==`` misses (``-0.0 == 0.0``), so the renderer needs no closer look."""
+
     def key(self, charger: ChargerView) -> object:
         """Equal keys (identical, or ``==``) guarantee equal samples."""
 
@@ -174,6 +179,10 @@ class _Readings:
     @property
     def source(self) -> int | None:
         return self.ids[0] if len(self.ids) == 1 and self.derived_id is None else None
+
+    @property
+    def exact_key(self) -> bool:
+        return len(self.ids) > 1 and self.derived_id is None
 
     def key(self, charger: ChargerView) -> object:
         observations = charger.observations
@@ -214,9 +223,23 @@ class _Computed:
     def source(self) -> int | None:
         return None
 
+    @property
+    def exact_key(self) -> bool:
+        return False
+
+
+class _IdsKeyed(_Computed):
+    """An emitter whose key is a tuple of object ids (exact under ``==``)."""
+
+    __slots__ = ()
+
+    @property
+    def exact_key(self) -> bool:
+        return True
+
 
 @dataclass(frozen=True, slots=True)
-class _InfoReadings(_Computed):
+class _InfoReadings(_IdsKeyed):
     """String (or identifier) readings as ``<metric>{<info_label>="<value>"} 1``."""
 
     rows: tuple[ObservationSpec, ...]
@@ -263,6 +286,10 @@ class _EnumCode:
     @property
     def source(self) -> int | None:
         return self.spec.obs_id
+
+    @property
+    def exact_key(self) -> bool:
+        return False
 
     def key(self, charger: ChargerView) -> object:
         return charger.observations.get(self.spec.obs_id)
@@ -317,7 +344,7 @@ def _voltages(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
     return phases.voltages
 
 
-class _ChargerInfo(_Computed):
+class _ChargerInfo(_IdsKeyed):
     """``easee_charger_info``: metadata and the firmware release."""
 
     def key(self, charger: ChargerView) -> object:
@@ -353,7 +380,7 @@ class _ChargerInfo(_Computed):
 _KNOWN_IDS = frozenset(OBSERVATIONS)
 
 
-class _UnknownReadings(_Computed):
+class _UnknownReadings(_IdsKeyed):
     """Numeric readings of ids the table does not know, by ``observation_id``."""
 
     def key(self, charger: ChargerView) -> object:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from enum import Enum
 
 from prometheus_client import utils
 
@@ -46,12 +47,37 @@ floatToGoString: Callable[[float], str] = utils.floatToGoString
 
 
 def _same_key(key: object, old: object) -> bool:
-    """Whether two equal-looking keys really promise the same samples.
+    """Whether two keys (not the same object) promise the same samples.
 
-    ``==`` alone is not enough: ``-0.0 == 0.0``, yet they render as ``-0.0`` and ``0.0``.
-    The repr tells them apart; it is only computed for keys that compare equal.
+    ``==`` alone is not enough: ``-0.0 == 0.0``, yet they render as ``-0.0`` and ``0.0``. Only
+    a key that holds a float zero needs more than ``==`` (then the reprs decide); keys that are
+    tuples of ids never reach here (:attr:`Emitter.exact_key`), and a new reading differs from
+    the old one by its timestamp, so ``==`` settles it.
     """
-    return key == old and repr(key) == repr(old)
+    return key == old and (not _holds_zero(key) or repr(key) == repr(old))
+
+
+#: Types whose ``==`` is exact for rendering (no signed zero inside).
+_EXACT_TYPES = frozenset({int, str, bool, type(None)})
+
+
+def _holds_zero(key: object) -> bool:
+    """Whether ``key`` may hold a float zero, whose sign ``==`` does not see (conservative)."""
+    kind = type(key)
+    if kind is float:
+        return key == 0.0
+    if kind in _EXACT_TYPES or isinstance(key, Enum):
+        return False
+    if kind is tuple:
+        parts: tuple[object, ...] = key  # type: ignore[assignment]
+        # Tuples of ids, the usual keys, are settled by one scan of their types.
+        if _EXACT_TYPES.issuperset(map(type, parts)):
+            return False
+        return any(map(_holds_zero, parts))
+    names = getattr(kind, "__dataclass_fields__", None)
+    if names is not None:
+        return any(_holds_zero(getattr(key, name)) for name in names)
+    return True
 
 
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
@@ -121,6 +147,9 @@ class CachedRenderer:
         # Entries whose key is one observation: looked up inline, without a call.
         self._sources = [
             None if entry.emit is None else entry.emit.source for entry in catalogue.entries
+        ]
+        self._exact = [
+            entry.emit is not None and entry.emit.exact_key for entry in catalogue.entries
         ]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
@@ -199,6 +228,7 @@ class CachedRenderer:
         fragments = cached.fragments
         observations = charger.observations
         sources = self._sources
+        exact = self._exact
         changed: list[int] = []
         for index, entry in enumerate(self._catalogue.entries):
             emit = entry.emit
@@ -215,7 +245,7 @@ class CachedRenderer:
             else:
                 key = emit.key(charger)
             old = keys[index]
-            if key is old or _same_key(key, old):
+            if key is old or (key == old if exact[index] else _same_key(key, old)):
                 continue
             keys[index] = key
             lines: list[str] = []

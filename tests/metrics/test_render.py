@@ -324,3 +324,17 @@ def test_renders_from_several_threads_are_serialised(collector: ChargerCollector
         )
     assert True not in met
     assert b"".join(results[0]) == b"".join(results[1]) == expected(collector, openmetrics=False)
+
+
+def test_a_zero_that_changes_sign_is_rendered_again(
+    store: StateStore, collector: ChargerCollector
+) -> None:
+    """``-0.0 == 0.0``, yet prometheus_client writes them differently: the cached phase and
+    terminal lines follow the sign, though the phase readings compare equal."""
+    stamp = START.timestamp() + 86400
+    for value in (0.0, -0.0, 0.0, -0.0):
+        stamp += 1
+        store.apply(Observation("EH000001", 183, DataType.DOUBLE, value, stamp, stamp))
+        text = rendered(collector, openmetrics=False)
+        assert text == expected(collector, openmetrics=False)
+        assert f'phase="L1"}} {value!r}\n'.encode() in text
