@@ -133,6 +133,13 @@ class AccountStatus:
             return f"stream down: {self.stream.reason}"
         return None
 
+    @property
+    def state_replayed(self) -> bool:
+        """Ready, and the hub has replayed the current state of every subscribed charger."""
+        return (
+            self.ready and self.stream is not None and (self.stream.replayed >= len(self.chargers))
+        )
+
 
 class EaseeAccount:
     """The client side of one Easee account.

@@ -38,7 +38,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -81,6 +81,10 @@ class StreamStatus:
 
     ``connected`` means open **and** every charger's subscription sent; ``reason`` says why
     it is down (or ``"subscribed"``); ``since`` is the monotonic time of the last change.
+    ``replayed`` counts the chargers whose subscription the hub has answered in the current
+    session: the hub replays a charger's current state before it answers, so once every
+    charger is answered the initial state is complete (a refused subscription has no replay
+    and counts as answered too).
     """
 
     connected: bool
@@ -88,6 +92,7 @@ class StreamStatus:
     since: float
     sessions: int
     subscribe_errors: int
+    replayed: int = 0
 
 
 class _WatchedClient(SignalRClient):
@@ -289,12 +294,12 @@ class EaseeStream:
         if old.connected != connected:
             self._events.stream_state(self._account, connected)
         sessions = old.sessions + (1 if connected and not old.connected else 0)
-        self._status = StreamStatus(
-            connected,
-            reason,
-            self._clock() if old.connected != connected else old.since,
-            sessions,
-            old.subscribe_errors,
+        self._status = replace(
+            old,
+            connected=connected,
+            reason=reason,
+            since=self._clock() if old.connected != connected else old.since,
+            sessions=sessions,
         )
 
     # ------------------------------------------------------------ one session
@@ -303,6 +308,7 @@ class EaseeStream:
         """Run one connection session; always ends by raising :class:`_SessionEnded`."""
         session = _Session(self, token)
         self._client = session.client
+        self._status = replace(self._status, replayed=0)
         try:
             await session.run()
         finally:
@@ -312,15 +318,18 @@ class EaseeStream:
         self._set_status(True, "subscribed")
         self._log.info("stream connected", chargers=len(self._serials))
 
-    def _completion(self, serial: str) -> Callable[[Message], Awaitable[None]]:
+    def _completion(self, serial: str, answered: set[str]) -> Callable[[Message], Awaitable[None]]:
+        """The answer to one session's subscription of ``serial`` (after its replay)."""
+
         async def on_completion(message: Message) -> None:
+            if serial not in answered:
+                answered.add(serial)
+                self._status = replace(self._status, replayed=len(answered))
             try:
                 error = getattr(message, "error", None)
                 if error:
                     old = self._status
-                    self._status = StreamStatus(
-                        old.connected, old.reason, old.since, old.sessions, old.subscribe_errors + 1
-                    )
+                    self._status = replace(old, subscribe_errors=old.subscribe_errors + 1)
                     self._log.warning(
                         "hub refused the subscription", charger_id=serial, error=str(error)
                     )
@@ -484,12 +493,13 @@ class _Session:
 
     async def _subscribe(self) -> None:
         stream = self._stream
+        answered: set[str] = set()
         for serial in stream._serials:
             try:
                 await self.client.send(
                     "SubscribeWithCurrentState",
                     [serial, True],
-                    on_invocation=stream._completion(serial),
+                    on_invocation=stream._completion(serial, answered),
                 )
             except Exception as exc:
                 self._end(_SessionEnded(f"subscribe failed: {type(exc).__name__}", opened=True))
