@@ -66,7 +66,7 @@ from exporter.easee.events import ClientEvents
 from exporter.easee.models import ChargerSummary, CommandAccepted, CommandResponse, Observation
 from exporter.easee.observations import OBSERVATIONS
 from exporter.easee.options import AccountOptions
-from exporter.easee.stream import EaseeStream, StreamStatus
+from exporter.easee.stream import EaseeStream, Received, StreamStatus
 from exporter.easee.tasks import cancel_and_wait
 
 _log = structlog.get_logger(__name__)
@@ -384,6 +384,7 @@ class EaseeAccount:
             events=self._events,
             options=self._options,
             clock=self._clock,
+            wall_clock=self._wall_clock,
         )
         self._stream = stream
         self._stream_started_at = self._clock()
@@ -425,11 +426,11 @@ class EaseeAccount:
     def _decode_error(self, reason: str) -> None:
         self._events.decode_error(self._config.name, reason)
 
-    def _on_stream_update(self, payload: Any) -> None:
-        observation = self._decoder.product_update(payload, received_at=self._wall_clock())
+    def _on_stream_update(self, payload: Any, received: Received) -> None:
+        observation = self._decoder.product_update(payload, received_at=received.wall)
         if observation is None:
             return
-        now = self._clock()
+        now = received.at
         charger_id = observation.charger_id
         last = self._stream_data_at
         self._stream_data_at = now

@@ -20,14 +20,16 @@ notices a silent hub. So:
   handled like ``ProductUpdate`` (it repeats some updates; the store drops exact
   duplicates), ``SubscribeToMyProduct`` is a no-op.
 
-The two pysignalr internals: ``_on_message`` is hooked to timestamp every hub message,
-including the pings pysignalr throws away (the silence watchdog needs them; a test fails if
-the hook stops seeing pings), and ``send()`` is overridden to send no ``headers``, which
-pysignalr would otherwise fill with our HTTP headers, the bearer token included.
+Frames are timestamped once each, by a JSON protocol whose ``decode`` reads the clocks
+(pysignalr's public ``protocol`` argument): every frame passes there, the pings pysignalr
+throws away included (the silence watchdog needs them; a test fails if they stop counting),
+and the messages of one frame share its :class:`Received`. The one pysignalr internal:
+``send()`` is overridden to send no ``headers``, which pysignalr would otherwise fill with
+our HTTP headers, the bearer token included.
 
-Payloads are handed on undecoded; the account decodes them. The callbacks run on the
-WebSocket reader, so they must be quick and must not block: a slow consumer slows the reader
-(TCP back-pressure) instead of growing a queue.
+Payloads are handed on undecoded, with their frame's arrival; the account decodes them. The
+callbacks run on the WebSocket reader, so they must be quick and must not block: a slow
+consumer slows the reader (TCP back-pressure) instead of growing a queue.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import structlog
 from pysignalr import exceptions as signalr_errors
 from pysignalr.client import SignalRClient
 from pysignalr.messages import CompletionMessage, InvocationMessage, Message
+from pysignalr.protocol.json import JSONProtocol
 
 from exporter.easee.errors import (
     EaseeError,
@@ -59,6 +62,19 @@ from exporter.easee.tasks import cancel_and_wait
 _log = structlog.get_logger(__name__)
 
 PayloadHandler = Callable[[Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """When a frame arrived, by the monotonic clock and by the wall clock. Every message of
+    one frame shares it: the clocks are read once per frame, not once per message."""
+
+    at: float
+    wall: float
+
+
+#: ``on_update``: a ``ProductUpdate``/``ChargerUpdate`` payload and its frame's arrival.
+UpdateHandler = Callable[[Any, Received], None]
 
 
 class TokenSource(Protocol):
@@ -95,18 +111,35 @@ class StreamStatus:
     replayed: int = 0
 
 
+class _FramedProtocol(JSONProtocol):
+    """pysignalr's JSON protocol, noting when each incoming frame arrived.
+
+    The transport hands every frame (pings included, which pysignalr drops before any public
+    callback) to :meth:`decode` and then dispatches its messages one by one, so the time read
+    here is the frame's, shared by all of its messages.
+    """
+
+    def __init__(self, clock: Callable[[], float], wall_clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self.received = Received(clock(), wall_clock())
+
+    def decode(self, raw_message: str | bytes) -> list[Message]:
+        self.received = Received(self._clock(), self._wall_clock())
+        return super().decode(raw_message)
+
+
 class _WatchedClient(SignalRClient):
-    """pysignalr client that timestamps every incoming message and sends no headers."""
+    """pysignalr client that knows when the last frame arrived and sends no headers."""
 
-    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.clock = clock
-        self.last_rx = clock()
+    def __init__(self, url: str, *, frames: _FramedProtocol, **kwargs: Any) -> None:
+        super().__init__(url, frames, **kwargs)
+        self.frames = frames
 
-    async def _on_message(self, message: Message) -> None:
-        # The private hook: pysignalr drops pings before any public callback sees them.
-        self.last_rx = self.clock()
-        await super()._on_message(message)
+    @property
+    def last_rx(self) -> float:
+        return self.frames.received.at
 
     async def send(
         self,
@@ -152,11 +185,12 @@ class EaseeStream:
         account: str,
         serials: Sequence[str],
         tokens: TokenSource,
-        on_update: PayloadHandler,
+        on_update: UpdateHandler,
         on_command_response: PayloadHandler,
         events: ClientEvents,
         options: AccountOptions,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._account = account
         self._serials = tuple(serials)
@@ -166,6 +200,7 @@ class EaseeStream:
         self._events = events
         self._options = options
         self._clock = clock
+        self._wall_clock = wall_clock
         self._log = _log.bind(account=account)
         self._backoff = options.backoff(clock)
         self._task: asyncio.Task[None] | None = None
@@ -411,12 +446,16 @@ class _Session:
             connection_timeout=options.connect_timeout,
             max_size=None,
             retry_count=1,
-            clock=stream._clock,
+            frames=_FramedProtocol(stream._clock, stream._wall_clock),
         )
         client.on_open(self._on_open)
         client.on_close(self._on_close)
         client.on_error(self._on_error)
-        updates = stream._guarded(stream._on_update, on_payload=self._delivered)
+        frames = client.frames
+        on_update = stream._on_update
+        updates = stream._guarded(
+            lambda payload: on_update(payload, frames.received), on_payload=self._delivered
+        )
         client.on("ProductUpdate", updates)
         client.on("ChargerUpdate", updates)
         client.on("CommandResponse", stream._guarded(stream._on_command_response))
