@@ -25,15 +25,19 @@ Not thread-safe: one render at a time (the ``/metrics`` handler serialises them)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from itertools import compress
+from operator import is_not
 
 from prometheus_client import utils
 
+from exporter.easee.models import Observation
+from exporter.easee.observations import OBSERVATIONS
 from exporter.metrics.catalogue import (
     CHARGER_LABEL,
     Catalogue,
+    Depends,
     Family,
     Labels,
     MetricType,
@@ -46,38 +50,14 @@ from exporter.state import ChargerView, StoreView
 floatToGoString: Callable[[float], str] = utils.floatToGoString
 
 
-def _same_key(key: object, old: object) -> bool:
-    """Whether two keys (not the same object) promise the same samples.
-
-    ``==`` alone is not enough: ``-0.0 == 0.0``, yet they render as ``-0.0`` and ``0.0``. Only
-    a key that holds a float zero needs more than ``==`` (then the reprs decide); keys that are
-    tuples of ids never reach here (:attr:`Emitter.exact_key`), and a new reading differs from
-    the old one by its timestamp, so ``==`` settles it.
-    """
-    return key == old and (not _holds_zero(key) or repr(key) == repr(old))
-
-
-#: Types whose ``==`` is exact for rendering (no signed zero inside).
-_EXACT_TYPES = frozenset({int, str, bool, type(None)})
-
-
-def _holds_zero(key: object) -> bool:
-    """Whether ``key`` may hold a float zero, whose sign ``==`` does not see (conservative)."""
-    kind = type(key)
-    if kind is float:
-        return key == 0.0
-    if kind in _EXACT_TYPES or isinstance(key, Enum):
-        return False
-    if kind is tuple:
-        parts: tuple[object, ...] = key  # type: ignore[assignment]
-        # Tuples of ids, the usual keys, are settled by one scan of their types.
-        if _EXACT_TYPES.issuperset(map(type, parts)):
-            return False
-        return any(map(_holds_zero, parts))
-    names = getattr(kind, "__dataclass_fields__", None)
-    if names is not None:
-        return any(_holds_zero(getattr(key, name)) for name in names)
-    return True
+def go_float(value: float) -> str:
+    """``floatToGoString(value)``, with its common case inline: a finite float whose repr
+    has at most six digits before the point is its own repr."""
+    if type(value) is float:
+        text = repr(value)
+        if text.find(".") <= 6 and text[-1] not in "fn":  # not inf, nan or Go's exponent form
+            return text
+    return floatToGoString(value)
 
 
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
@@ -117,12 +97,14 @@ def offline_samples(samples: Collection[Sample]) -> list[Sample]:
 
 @dataclass(slots=True)
 class _Rendered:
-    """One charger's lines: a fragment and the key it came from, per catalogue entry."""
+    """One charger's lines, one fragment per catalogue entry, and what they were made of."""
 
-    #: the snapshot rendered last; holding it keeps alive every object the keys name by id
+    #: the snapshot rendered last; holding it keeps alive every object compared below
     snapshot: ChargerView
     offline: bool
-    keys: list[object]
+    #: the ids of the snapshot's readings, in its order, and the readings in the same order
+    ids: list[int]
+    readings: list[Observation]
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
 
@@ -144,13 +126,22 @@ class CachedRenderer:
                 Piece(openmetrics_header(f, with_unit=False).encode()) for f in families
             ],
         }
-        # Entries whose key is one observation: looked up inline, without a call.
-        self._sources = [
-            None if entry.emit is None else entry.emit.source for entry in catalogue.entries
-        ]
-        self._exact = [
-            entry.emit is not None and entry.emit.exact_key for entry in catalogue.entries
-        ]
+        # Which entries read what: a charger's readings are compared all at once with the
+        # ones rendered last, and only the entries that read a changed one are re-rendered.
+        # Every table id has its readers (maybe none); the other ids feed the unknown family.
+        self._readers: dict[int, list[int]] = {obs_id: [] for obs_id in OBSERVATIONS}
+        self._depending: dict[Depends, list[int]] = {flag: [] for flag in Depends}
+        self._all_indexes: list[int] = []
+        for index, entry in enumerate(catalogue.entries):
+            if entry.emit is None:
+                continue
+            self._all_indexes.append(index)
+            for obs_id in entry.emit.inputs:
+                self._readers.setdefault(obs_id, []).append(index)
+            for flag in Depends:
+                if flag and flag in entry.emit.depends:
+                    self._depending[flag].append(index)
+        self._unknown_readers = self._depending[Depends.UNKNOWN]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
         self._order: list[str] = []
@@ -181,7 +172,7 @@ class CachedRenderer:
                     pieces.append(headers[index])
                     pieces.append(column)
             elif view.last_received_at is not None:
-                line = f"{family.name} {floatToGoString(view.last_received_at)}\n"
+                line = f"{family.name} {go_float(view.last_received_at)}\n"
                 pieces.append(headers[index])
                 pieces.append(Piece(line.encode()))
         return pieces
@@ -209,79 +200,86 @@ class CachedRenderer:
         for charger_id, charger in view.chargers.items():
             offline = is_offline(charger, now, offline_after)
             cached = cache.get(charger_id)
-            if cached is None:
-                keys: list[object] = [_NOTHING] * len(columns)
-                cached = _Rendered(charger, offline, keys, [b""] * len(columns))
-                cache[charger_id] = cached
-            elif cached.snapshot is charger and cached.offline == offline:
+            if cached is not None and cached.snapshot is charger and cached.offline == offline:
                 continue
-            for index in self._refresh(cached, charger, offline):
+            observations = charger.observations
+            ids, readings = list(observations), list(observations.values())
+            if cached is None:
+                cached = _Rendered(charger, offline, ids, readings, [b""] * len(columns))
+                cache[charger_id] = cached
+                indexes: Iterable[int] = self._all_indexes
+            elif cached.offline != offline or ids != cached.ids:
+                indexes = self._all_indexes
+            else:
+                indexes = self._moved(cached, charger, readings)
+            for index in self._refresh(cached, charger, offline, indexes):
                 columns[index] = None
+            cached.ids, cached.readings = ids, readings
+            cached.snapshot = charger
+            cached.offline = offline
 
-    def _refresh(self, cached: _Rendered, charger: ChargerView, offline: bool) -> list[int]:
-        """Re-render the entries whose key changed; the indexes whose lines changed."""
+    def _moved(
+        self, cached: _Rendered, charger: ChargerView, readings: list[Observation]
+    ) -> set[int]:
+        """The entries that read a part of ``charger`` that is not the one rendered last
+        (whose readings are of the same ids, in the same order)."""
+        old = cached.snapshot
+        moved: set[int] = set()
+        if charger.observations is not old.observations:
+            # One C-level pass over the readings (map, is_not, compress), not a step per
+            # entry: a telemetry burst changes a few dozen of a charger's 180 readings.
+            ids = cached.ids
+            readers = self._readers
+            unknown = self._unknown_readers
+            for at in compress(range(len(ids)), map(is_not, readings, cached.readings)):
+                moved.update(readers.get(ids[at], unknown))
+        depending = self._depending
+        if charger.meta is not old.meta:
+            moved.update(depending[Depends.META])
+        if charger.derived is not old.derived:
+            moved.update(depending[Depends.DERIVED])
+        if charger.phases is not old.phases:
+            moved.update(depending[Depends.PHASES])
+        if (charger.last_received_at, charger.last_seen_at) != (
+            old.last_received_at,
+            old.last_seen_at,
+        ):
+            moved.update(depending[Depends.TIMES])
+        return moved
+
+    def _refresh(
+        self, cached: _Rendered, charger: ChargerView, offline: bool, indexes: Iterable[int]
+    ) -> list[int]:
+        """Re-render the entries ``indexes``; the indexes whose lines changed."""
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
             shapes.clear()
         charger_part = f'{CHARGER_LABEL}="{escape_label_value(charger.meta.charger_id)}"'
-        keys = cached.keys
         fragments = cached.fragments
-        observations = charger.observations
-        sources = self._sources
-        exact = self._exact
+        entries = self._catalogue.entries
         changed: list[int] = []
-        for index, entry in enumerate(self._catalogue.entries):
+        for index in indexes:
+            entry = entries[index]
             emit = entry.emit
-            if emit is None:
-                continue
-            source = sources[index]
+            assert emit is not None
             family = entry.family
-            if offline and family.measurement:
-                key: object = _OFFLINE
-            elif offline and family.online_flag:
-                key = _OFFLINE_FLAG
-            elif source is not None:
-                key = observations.get(source)
-            else:
-                key = emit.key(charger)
-            old = keys[index]
-            if key is old or (key == old if exact[index] else _same_key(key, old)):
-                continue
-            keys[index] = key
             lines: list[str] = []
-            if key is not _OFFLINE:
+            if not (offline and family.measurement):
                 samples = emit.samples(charger)
-                if key is _OFFLINE_FLAG:
+                if offline and family.online_flag:
                     samples = offline_samples(samples)
                 for labels, value in samples:
                     shape = shapes.get((index, labels))
                     if shape is None:
                         shape = shapes[(index, labels)] = _shape(family, labels)
-                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{floatToGoString(value)}\n")
+                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{go_float(value)}\n")
+            # Equal inputs can make other bytes (-0.0 == 0.0), other inputs the same bytes:
+            # the bytes decide.
             text = "".join(lines).encode()
             if text != fragments[index]:
                 fragments[index] = text
                 changed.append(index)
-        cached.snapshot = charger
-        cached.offline = offline
         return changed
-
-
-class _Marker:
-    """A key equal to nothing but itself."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-_NOTHING = _Marker("not rendered yet")
-_OFFLINE = _Marker("offline: live readings left out")
-_OFFLINE_FLAG = _Marker("offline: the online flag reads 0")
 
 
 def _shape(family: Family, labels: Labels) -> tuple[str, str]:
