@@ -35,7 +35,6 @@ from operator import is_not
 
 from prometheus_client import utils
 
-from exporter.easee.models import Observation
 from exporter.easee.observations import OBSERVATIONS
 from exporter.metrics.catalogue import (
     CHARGER_LABEL,
@@ -102,12 +101,9 @@ def offline_samples(samples: Collection[Sample]) -> list[Sample]:
 class _Rendered:
     """One charger's lines, one fragment per catalogue entry, and what they were made of."""
 
-    #: the snapshot rendered last; holding it keeps alive every object compared below
+    #: the snapshot rendered last, whose parts the next snapshot's are compared with
     snapshot: ChargerView
     offline: bool
-    #: the ids of the snapshot's readings, in its order, and the readings in the same order
-    ids: list[int]
-    readings: list[Observation]
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
 
@@ -205,36 +201,33 @@ class CachedRenderer:
             cached = cache.get(charger_id)
             if cached is not None and cached.snapshot is charger and cached.offline == offline:
                 continue
-            observations = charger.observations
-            ids, readings = list(observations), list(observations.values())
             if cached is None:
-                cached = _Rendered(charger, offline, ids, readings, [b""] * len(columns))
+                cached = _Rendered(charger, offline, [b""] * len(columns))
                 cache[charger_id] = cached
                 indexes: Iterable[int] = self._all_indexes
-            elif cached.offline != offline or ids != cached.ids:
+            elif cached.offline != offline:
                 indexes = self._all_indexes
             else:
-                indexes = self._moved(cached, charger, readings)
+                indexes = self._moved(cached.snapshot, charger)
             for index in self._refresh(cached, charger, offline, indexes):
                 columns[index] = None
-            cached.ids, cached.readings = ids, readings
             cached.snapshot = charger
             cached.offline = offline
 
-    def _moved(
-        self, cached: _Rendered, charger: ChargerView, readings: list[Observation]
-    ) -> set[int]:
-        """The entries that read a part of ``charger`` that is not the one rendered last
-        (whose readings are of the same ids, in the same order)."""
-        old = cached.snapshot
+    def _moved(self, old: ChargerView, charger: ChargerView) -> Iterable[int]:
+        """The entries that read a part of ``charger`` that is not the one of ``old``."""
+        observations = charger.observations
         moved: set[int] = set()
-        if charger.observations is not old.observations:
+        if observations is not old.observations:
+            ids = list(observations)
+            if ids != list(old.observations):
+                return self._all_indexes  # other ids (new ones), so other positions
             # One C-level pass over the readings (map, is_not, compress), not a step per
             # entry: a telemetry burst changes a few dozen of a charger's 180 readings.
-            ids = cached.ids
             readers = self._readers
             unknown = self._unknown_readers
-            for at in compress(range(len(ids)), map(is_not, readings, cached.readings)):
+            changed = map(is_not, observations.values(), old.observations.values())
+            for at in compress(range(len(ids)), changed):
                 moved.update(readers.get(ids[at], unknown))
         depending = self._depending
         if charger.meta is not old.meta:
