@@ -32,12 +32,17 @@ from exporter.config import ConfigError, Settings, diff, reload_settings
 from exporter.config.model import split_listen_address
 from exporter.fleet import Fleet
 from exporter.health import Liveness, liveness_handler, readiness_handler
+from exporter.httpserver import ServiceRunner
 from exporter.logs import LogSetup, configure_logging
 from exporter.metrics import ChargerCollector, ExportFilter, MetricsEndpoint, service_registry
+from exporter.power_history import PowerHistory, sample_forever
 from exporter.selfmetrics import ServiceMetrics
-from exporter.state import StateStore
-from exporter.statuspage import status_page_handler
+from exporter.state import StateStore, as_seen
+from exporter.statuspage import REFRESH_SECONDS, PageSources, status_page_handler
+from exporter.tls import TLSFileError
+from exporter.webconfig import WebFront
 from exporter.webhooks import CommandTarget, Controller, add_routes
+from exporter.webhooks.routes import PREFIX as API_PREFIX
 
 _log = structlog.get_logger(__name__)
 
@@ -48,26 +53,67 @@ FREEZE_AFTER_AT_MOST = 300.0
 FREEZE_POLL = 0.25
 #: How often the configuration file's modification time is checked; a stat is cheap.
 CONFIG_POLL_INTERVAL = 5.0
+LIVENESS_PATHS = ("/healthz", "/-/healthy", "/livez")
+READINESS_PATHS = ("/readyz", "/-/ready")
+
+
+@dataclass(frozen=True, slots=True)
+class Configured:
+    """What a reload (or the demo's simulated cloud) replaces, as one value swapped whole: the
+    settings and what is built from them alone. Handlers read ``service.configured`` once per
+    request, so none sees the settings of one reload with the endpoint of another."""
+
+    settings: Settings
+    metrics_endpoint: MetricsEndpoint
+
+    @classmethod
+    def build(
+        cls,
+        settings: Settings,
+        store: StateStore,
+        registry: CollectorRegistry,
+        previous: Configured | None = None,
+    ) -> Configured:
+        """``settings`` with its metrics endpoint; the previous endpoint (and its render
+        caches) is kept when the export settings did not change."""
+        if previous is not None and _export_settings(previous.settings) == _export_settings(
+            settings
+        ):
+            return cls(settings, previous.metrics_endpoint)
+        return cls(settings, _metrics_endpoint(store, registry, settings))
+
+
+def _export_settings(settings: Settings) -> object:
+    return settings.metrics, settings.easee.charger_offline_after
 
 
 @dataclass(slots=True)
 class Service:
-    """What the handlers and the lifecycle share; ``settings`` changes on reload."""
+    """What the handlers and the lifecycle share; ``configured`` is swapped whole on reload."""
 
-    settings: Settings
+    configured: Configured
     store: StateStore
     registry: CollectorRegistry
     metrics: ServiceMetrics
     liveness: Liveness
     clock: Callable[[], float]
-    metrics_endpoint: MetricsEndpoint
+    front: WebFront
     controller: Controller | None = None
     fleet: Fleet | None = None
     log_setup: LogSetup | None = None
     config_poll_interval: float = CONFIG_POLL_INTERVAL
+    #: the status page's sparklines
+    power_history: PowerHistory = field(default_factory=PowerHistory)
+    #: how often the status page's script refreshes the values, seconds
+    page_refresh: float = REFRESH_SECONDS
     #: Set to ask the process to stop; ``exit_code`` says how.
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     exit_code: int = 0
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self.configured.settings
 
 
 SERVICE = web.AppKey("service", Service)
@@ -79,8 +125,13 @@ def create_app(
     clock: Callable[[], float] = time.time,
     log_setup: LogSetup | None = None,
     config_poll_interval: float | None = None,
+    power_history: PowerHistory | None = None,
+    page_refresh: float | None = None,
 ) -> web.Application:
-    """The service as an aiohttp application (not yet started)."""
+    """The service as an aiohttp application (not yet started).
+
+    ``power_history`` and ``page_refresh`` let tests and the screenshot script sample and
+    refresh the status page faster than a person needs."""
     store = StateStore()
     registry = service_registry()
     metrics = ServiceMetrics(registry, max_data_age=settings.liveness.max_data_age)
@@ -91,20 +142,29 @@ def create_app(
         clock=clock,
     )
     service = Service(
-        settings=settings,
+        configured=Configured.build(settings, store, registry),
         store=store,
         registry=registry,
         metrics=metrics,
-        metrics_endpoint=_metrics_endpoint(store, registry, settings),
         liveness=liveness,
         clock=clock,
         log_setup=log_setup,
         config_poll_interval=config_poll_interval or CONFIG_POLL_INTERVAL,
+        # Probes carry no credentials; the control API checks its own.
+        front=WebFront(
+            settings.web_config,
+            open_paths=LIVENESS_PATHS + READINESS_PATHS,
+            open_prefixes=(f"{API_PREFIX}/",),
+        ),
+        power_history=power_history or PowerHistory(),
+        page_refresh=page_refresh or REFRESH_SECONDS,
     )
     service.controller = Controller.from_settings(
         settings, accounts=_FleetLookup(service), store=store, metrics=metrics
     )
-    app = web.Application(client_max_size=settings.web.max_body_size)
+    app = web.Application(
+        client_max_size=settings.web.max_body_size, middlewares=[service.front.middleware]
+    )
     app[SERVICE] = service
     if settings.demo:
         app.cleanup_ctx.append(_demo_cloud)
@@ -112,6 +172,7 @@ def create_app(
     app.cleanup_ctx.append(_exit_watchdog)
     app.cleanup_ctx.append(_config_watcher)
     app.cleanup_ctx.append(_heap_freezer)
+    app.cleanup_ctx.append(_power_sampler)
     _add_routes(app, service)
     return app
 
@@ -147,18 +208,28 @@ def _metrics_endpoint(
 def _add_routes(app: web.Application, service: Service) -> None:
     async def metrics(request: web.Request) -> web.StreamResponse:
         # Looked up per request: a reload may narrow or widen what is exported.
-        return await service.metrics_endpoint.handle(request)
+        return await service.configured.metrics_endpoint.handle(request)
 
     live = liveness_handler(service.liveness)
     ready = readiness_handler(lambda: service.fleet.readiness() if service.fleet else {})
-    for path in ("/healthz", "/-/healthy", "/livez"):
+    for path in LIVENESS_PATHS:
         app.router.add_get(path, live)
-    for path in ("/readyz", "/-/ready"):
+    for path in READINESS_PATHS:
         app.router.add_get(path, ready)
-    app.router.add_get("/", status_page_handler(service.store, service.clock))
+    page = PageSources(
+        store=service.store,
+        history=service.power_history,
+        accounts=lambda: (
+            tuple(a.status for a in service.fleet.accounts.values()) if service.fleet else ()
+        ),
+        alive=lambda: service.liveness.verdict().alive,
+        offline_after=lambda: service.settings.easee.charger_offline_after,
+    )
+    app.router.add_get("/", status_page_handler(page, service.clock, service.page_refresh))
     app.router.add_get("/metrics", metrics)
     app.router.add_static("/static", STATIC_DIR, append_version=False)
     app.on_response_prepare.append(_public_static)
+    app.on_response_prepare.append(service.front.add_headers)
     if service.controller is not None:
         add_routes(app, service.controller)
 
@@ -177,7 +248,10 @@ async def _demo_cloud(app: web.Application) -> AsyncIterator[None]:
     service = app[SERVICE]
     config = SimulatorConfig.single_account(chargers=3)
     async with run_simulator(config, access_log=False) as sim:
-        service.settings = service.settings.with_easee_urls(sim.base_url, sim.hub_url)
+        demo = service.settings.with_easee_urls(sim.base_url, sim.hub_url)
+        service.configured = Configured.build(
+            demo, service.store, service.registry, service.configured
+        )
         _log.info("demo cloud started", api_url=sim.base_url)
         yield
 
@@ -233,6 +307,25 @@ async def _watch_liveness(service: Service) -> None:
             return
 
 
+async def _power_sampler(app: web.Application) -> AsyncIterator[None]:
+    """Feeds the status page's power history from the store."""
+    service = app[SERVICE]
+    task = asyncio.create_task(
+        sample_forever(
+            service.power_history,
+            lambda: as_seen(
+                service.store.view(), service.clock(), service.settings.easee.charger_offline_after
+            ),
+            service.clock,
+        ),
+        name="power-history",
+    )
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
     """Move the start-up heap out of the garbage collector's sight once the first state is in.
 
@@ -264,12 +357,12 @@ async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _config_watcher(app: web.Application) -> AsyncIterator[None]:
-    """Reload when the configuration file changes, as SIGHUP does (Kubernetes updates a
-    mounted ConfigMap in place and sends no signal)."""
+    """Reload when a configuration file or a certificate changes, as SIGHUP does
+    (Kubernetes updates a mounted ConfigMap or Secret in place and sends no signal)."""
     service = app[SERVICE]
     task: asyncio.Task[None] | None = None
-    if service.settings.config_file is not None:
-        task = asyncio.create_task(_watch_config(app, service.settings.config_file))
+    if service.settings.watched_files():
+        task = asyncio.create_task(_watch_config(app))
     yield
     if task is not None:
         task.cancel()
@@ -285,15 +378,25 @@ def _file_stamp(path: Path) -> tuple[float, int] | None:
     return stat.st_mtime, stat.st_size
 
 
-async def _watch_config(app: web.Application, path: Path) -> None:
+def _file_stamps(paths: tuple[Path, ...]) -> dict[Path, tuple[float, int] | None]:
+    return {path: _file_stamp(path) for path in paths}
+
+
+async def _watch_config(app: web.Application) -> None:
     service = app[SERVICE]
-    stamp = _file_stamp(path)
+    stamps = _file_stamps(service.settings.watched_files())
     while True:
         await asyncio.sleep(service.config_poll_interval)
-        current = _file_stamp(path)
-        if current != stamp and current is not None:
-            stamp = current
-            _log.info("configuration file changed", path=str(path))
+        # The files to watch follow the configuration: a reload may name other ones.
+        current = _file_stamps(service.settings.watched_files())
+        changed = [
+            path
+            for path, stamp in current.items()
+            if stamp is not None and stamps.get(path, stamp) != stamp
+        ]
+        stamps = current
+        if changed:
+            _log.info("configuration file changed", paths=[str(path) for path in changed])
             await reload(app)
 
 
@@ -312,33 +415,36 @@ async def reload(app: web.Application) -> bool:
     changes = diff(current, result)
     if changes.listen_address_changed:
         _log.warning("the listen address changes only at restart")
-    service.settings = result
+    service.configured = Configured.build(
+        result, service.store, service.registry, service.configured
+    )
     if setup is not None and (changes.logging_changed or changes.webhooks_changed):
         setup.apply(result.logging, result.secret_values())
     if service.controller is not None:
         service.controller.apply_settings(result)
-    if (result.metrics, result.easee.charger_offline_after) != (
-        current.metrics,
-        current.easee.charger_offline_after,
-    ):
-        service.metrics_endpoint = _metrics_endpoint(service.store, service.registry, result)
     service.liveness.max_data_age = result.liveness.max_data_age
     service.metrics.liveness_max_data_age.set(result.liveness.max_data_age)
     service.metrics.set_accounts(a.name for a in result.enabled_accounts)
+    service.front.apply(result.web_config)
     if service.fleet is not None:
         await service.fleet.apply(result)
-    _log.info("configuration reloaded", changes=changes.describe())
+    # Each line is something applied (or, for the listen address, deferred to the restart).
+    _log.info("configuration reloaded", changes=changes.describe() or ["nothing changed"])
     return True
 
 
 async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
     """Serve until asked to stop; returns the process exit code."""
-    app = create_app(settings, log_setup=setup)
+    try:
+        app = create_app(settings, log_setup=setup)
+    except TLSFileError as error:  # changed since the configuration was checked
+        _log.error("cannot serve TLS", problem=f"tls_server_config.{error.key}: {error.message}")
+        return 2
     service = app[SERVICE]
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = ServiceRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
     host, port = split_listen_address(settings.web.listen_address)
-    site = web.TCPSite(runner, host, port)
+    site = web.TCPSite(runner, host, port, ssl_context=service.front.ssl_context)
     try:
         await site.start()
     except OSError as error:
@@ -369,11 +475,11 @@ async def serve(settings: Settings, setup: LogSetup | None = None) -> int:
 
 def _announce(service: Service, host: str, port: int) -> None:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    base = f"http://{shown}:{port}"
+    base = f"{service.front.scheme}://{shown}:{port}"
     _log.info("listening", url=base)
-    token = service.settings.demo_token
-    if token is not None:
-        # The demo's generated token is meant to be seen: it is printed, never logged.
+    token, secret = service.settings.demo_token, service.settings.demo_secret
+    if token is not None and secret is not None:
+        # The demo's generated credentials are meant to be seen: printed, never logged.
         print(
             f"easee-exporter demo is running on a simulated Easee cloud\n"
             f"  status page  {base}/\n"
@@ -382,6 +488,7 @@ def _announce(service: Service, host: str, port: int) -> None:
             f"  readiness    {base}/readyz\n"
             f"  chargers     curl -H 'Authorization: Bearer {token.get_secret_value()}' "
             f"{base}/api/v1/chargers\n"
+            f"  demo HMAC secret (Standard Webhooks): {secret.get_secret_value()}\n"
             f"  demo webhook token: {token.get_secret_value()}",
             flush=True,
         )

@@ -17,7 +17,14 @@ from typing import Any
 
 import aiohttp
 
-from exporter.cli import EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, add_config_file_flag, parse
+from exporter.cli import (
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    add_config_file_flag,
+    add_web_config_flag,
+    parse,
+)
 from exporter.config import Account, CommandLine, ConfigError, Settings, load_settings
 from exporter.logs import Redactor
 
@@ -106,6 +113,10 @@ def _summary(settings: Settings) -> str:
         f"{len(settings.webhooks.tokens)} webhook token(s), "
         f"{len(settings.webhooks.secrets)} HMAC secret(s)"
     )
+    web = settings.web_config
+    if web is not None:
+        serving = "HTTPS" if web.tls else "HTTP"
+        parts.append(f"{serving} with {len(web.basic_auth_users)} basic-auth user(s)")
     return "configuration OK: " + "; ".join(parts)
 
 
@@ -116,6 +127,7 @@ def main(args: Sequence[str]) -> int:
         description="Validate the configuration (file and environment) and exit.",
     )
     add_config_file_flag(parser)
+    add_web_config_flag(parser)
     parser.add_argument(
         "--verify-credentials",
         action="store_true",
@@ -125,7 +137,10 @@ def main(args: Sequence[str]) -> int:
     if isinstance(parsed, int):
         return parsed
     try:
-        settings = load_settings(CommandLine(config_file=parsed.config_file), os.environ)
+        command_line = CommandLine(
+            config_file=parsed.config_file, web_config_file=parsed.web_config_file
+        )
+        settings = load_settings(command_line, os.environ)
     except ConfigError as error:
         for line in error.lines():
             print(line, file=sys.stderr)

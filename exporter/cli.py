@@ -39,6 +39,17 @@ def add_config_file_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_web_config_flag(parser: argparse.ArgumentParser) -> None:
+    """``--web.config.file``, shared by the service and ``check-config``."""
+    parser.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        metavar="PATH",
+        help="Prometheus web configuration file: TLS, basic auth, headers "
+        "(default: $EASEE_EXPORTER_WEB_CONFIG; none: plain HTTP)",
+    )
+
+
 def parse(parser: argparse.ArgumentParser, args: Sequence[str]) -> argparse.Namespace | int:
     """Parsed arguments, or the exit code when argparse has already answered (help, usage)."""
     try:
@@ -56,6 +67,7 @@ def _service_parser() -> argparse.ArgumentParser:
         ),
     )
     add_config_file_flag(parser)
+    add_web_config_flag(parser)
     parser.add_argument(
         "--web.listen-address",
         dest="listen_address",
@@ -103,6 +115,7 @@ def serve(args: Sequence[str]) -> int:
         log_level=parsed.log_level,
         log_format=parsed.log_format,
         demo=parsed.demo,
+        web_config_file=parsed.web_config_file,
     )
     try:
         settings = load_settings(command_line, os.environ)

@@ -105,6 +105,13 @@ class ServiceMetrics:
             ["account", "reason"],
             registry=registry,
         )
+        self.data_type_disagreements = Counter(
+            "easee_exporter_data_type_disagreements",
+            "Values whose dataType in the frame differs from the observation table's; the "
+            "frame's type is used when the value parses with it.",
+            ["account"],
+            registry=registry,
+        )
         self.commands = Counter(
             "easee_exporter_commands",
             "Charger commands asked through the controller, by outcome.",
@@ -148,6 +155,7 @@ class ServiceMetrics:
                 self._counter(self.token_refreshes, account, result)
             for reason in DECODE_REASONS:
                 self._counter(self.decode_errors, account, reason)
+            self._counter(self.data_type_disagreements, account)
         self._accounts = wanted
 
     def _counter(self, metric: Counter, account: str, *labels: str) -> Counter:
@@ -179,6 +187,9 @@ class ServiceMetrics:
 
     def decode_error(self, account: str, reason: str) -> None:
         self._counter(self.decode_errors, account, reason).inc()
+
+    def data_type_disagreement(self, account: str) -> None:
+        self._counter(self.data_type_disagreements, account).inc()
 
     # Control plane --------------------------------------------------------------------------
 

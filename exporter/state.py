@@ -150,6 +150,19 @@ class StoreView:
     last_received_at: float | None
 
 
+def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:
+    """``view`` as a person should see it at ``now``: a charger offline by its own clock
+    (:meth:`ChargerView.online`) carries ``derived.online = False``, as if the cloud said so.
+    The same object when no charger is offline that way."""
+    changed: dict[str, ChargerView] = {}
+    for charger_id, charger in view.chargers.items():
+        if charger.derived.online is not False and charger.online(now, offline_after) is False:
+            changed[charger_id] = replace(charger, derived=replace(charger.derived, online=False))
+    if not changed:
+        return view
+    return replace(view, chargers=MappingProxyType({**view.chargers, **changed}))
+
+
 Predicate: TypeAlias = Callable[[ChargerView], bool]
 
 #: The epoch of a charger frozen on its own (a single-charger snapshot was taken).
@@ -278,24 +291,18 @@ class _Chargers(Mapping[str, ChargerView]):
 class StateStore:
     """Latest observations of every known charger, with the rules of the module docstring.
 
-    ``table`` supplies the quirk flags (monotonic, ignore_spurious_zero). ``max_future_skew``
-    guards against a charger clock that once jumped far ahead, which would otherwise block
-    every later reading of that id as "outdated": when set, a stored timestamp more than this
-    many seconds ahead of the newer observation's receive time no longer blocks it. It is off
-    by default because the simulator runs charger time faster than wall time on purpose.
+    ``table`` supplies the quirk flags (monotonic, ignore_spurious_zero).
     """
 
     def __init__(
         self,
         *,
         table: Mapping[int, ObservationSpec] = OBSERVATIONS,
-        max_future_skew: float | None = None,
     ) -> None:
         self._monotonic = frozenset(i for i, spec in table.items() if spec.monotonic)
         self._zero_ignored = frozenset(i for i, spec in table.items() if spec.ignore_spurious_zero)
         self._zero_types = {i: table[i].data_type for i in self._zero_ignored}
         self._special = self._monotonic | self._zero_ignored | {SESSION_TRIGGER_ID}
-        self._max_future_skew = max_future_skew
         self._chargers: dict[str, _Charger] = {}
         #: views end epochs; a charger is writable only while its epoch is the current one
         self._epoch = 0
@@ -371,9 +378,7 @@ class StateStore:
                 )
             return self._count(outcome)
         if stored is not None:
-            if observation.timestamp < stored.timestamp and not self._stale_future(
-                stored, received
-            ):
+            if observation.timestamp < stored.timestamp:
                 return self._count(Outcome.OUTDATED)
             if observation.timestamp == stored.timestamp and observation.value == stored.value:
                 return self._count(Outcome.DUPLICATE)
@@ -406,10 +411,6 @@ class StateStore:
         self._counts[outcome] += 1
         return outcome
 
-    def _stale_future(self, stored: Observation, received: float) -> bool:
-        skew = self._max_future_skew
-        return skew is not None and stored.timestamp - received > skew
-
     def _values_changed(
         self, charger: _Charger, obs_id: int, received: float, *, accepted: bool
     ) -> None:
@@ -434,8 +435,6 @@ class StateStore:
         Returns the outcome and the entry to store, None to leave the stored one as it is.
         """
         if stored is None:
-            if new.obs_id == SESSION_TRIGGER_ID:
-                self._session_rule(charger, None, new)
             return Outcome.ACCEPTED, new
         if new.obs_id in self._monotonic:
             old_value, new_value = stored.value, new.value
@@ -445,7 +444,7 @@ class StateStore:
             outcome = self._session_value_rule(charger, stored, new)
             if outcome is not None:
                 return outcome, None if outcome is not Outcome.ACCEPTED else new
-        if new.timestamp < stored.timestamp and not self._stale_future(stored, new.received_at):
+        if new.timestamp < stored.timestamp:
             return Outcome.OUTDATED, None
         if new.timestamp == stored.timestamp and new.value == stored.value:
             return Outcome.DUPLICATE, None

@@ -382,6 +382,7 @@ class _Prometheus:
         scrape_self: bool,
         alertmanagers: Sequence[str],
         startup_timeout: float,
+        scrape_options: Mapping[str, Any],
     ) -> None:
         for target in [*scrape_targets, *alertmanagers]:
             _check_local(target)
@@ -397,6 +398,7 @@ class _Prometheus:
         self._scrape_self = scrape_self
         self._alertmanagers = list(alertmanagers)
         self._startup_timeout = startup_timeout
+        self._scrape_options = dict(scrape_options)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self._daemon: _Daemon | None = None
 
@@ -408,6 +410,7 @@ class _Prometheus:
                     "job_name": self._job,
                     "metrics_path": self._metrics_path,
                     "static_configs": [{"targets": self._targets}],
+                    **self._scrape_options,
                 }
             )
         if self._scrape_self:
@@ -477,6 +480,7 @@ def running_prometheus(
     scrape_self: bool = False,
     alertmanagers: Sequence[str] = (),
     startup_timeout: float = 30.0,
+    scrape_options: Mapping[str, Any] | None = None,
 ) -> Iterator[PrometheusHandle]:
     """Run Prometheus until the block ends.
 
@@ -484,7 +488,9 @@ def running_prometheus(
     ``metrics_path``; ``scrape_self`` adds Prometheus itself as job ``"prometheus"``.
     ``rule_files`` are loaded as they are and evaluated every ``evaluation_interval``
     (default: the scrape interval). ``alertmanagers`` (``"127.0.0.1:PORT"``) receive the alerts.
-    The block gets control once Prometheus answers ``/-/ready``.
+    ``scrape_options`` go into the targets' scrape config as they are (``scheme``,
+    ``tls_config``, ``basic_auth``...). The block gets control once Prometheus answers
+    ``/-/ready``.
     """
     server = _Prometheus(
         scrape_targets,
@@ -496,6 +502,7 @@ def running_prometheus(
         scrape_self=scrape_self,
         alertmanagers=alertmanagers,
         startup_timeout=startup_timeout,
+        scrape_options=scrape_options or {},
     )
     handle = server.start()
     try:
@@ -516,6 +523,7 @@ async def async_running_prometheus(
     scrape_self: bool = False,
     alertmanagers: Sequence[str] = (),
     startup_timeout: float = 30.0,
+    scrape_options: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[PrometheusHandle]:
     """``running_prometheus`` for async tests: starting and stopping run in a thread, so an
     in-process scrape target on the same event loop keeps answering."""
@@ -529,6 +537,7 @@ async def async_running_prometheus(
         scrape_self=scrape_self,
         alertmanagers=alertmanagers,
         startup_timeout=startup_timeout,
+        scrape_options=scrape_options or {},
     )
     handle = await asyncio.to_thread(server.start)
     try:

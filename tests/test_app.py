@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import os
 import signal
 import socket
@@ -14,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
+from structlog.testing import capture_logs
 
 from exporter.app import SERVICE, create_app, reload
 from exporter.config import CommandLine, Settings, load_settings
@@ -148,6 +152,33 @@ async def test_reload_changes_credentials_and_chargers(
     assert set(service.store.view().chargers) == {serials[1]}
 
 
+async def test_a_reload_swaps_the_settings_and_their_endpoint_as_one_value(
+    sim: Simulator, aiohttp_client: Callable[..., object], tmp_path: Path
+) -> None:
+    """The metrics endpoint (and its render caches) is kept while the export settings stay,
+    and replaced together with the settings when they change."""
+    config = tmp_path / "easee.yaml"
+    cloud = f"easee: {{api_url: '{sim.base_url}', stream_url: '{sim.hub_url}'}}\n"
+    account = "accounts:\n  - name: home\n    username: demo\n    password: demo-password\n"
+    config.write_text(cloud + account)
+    app = create_app(load_settings(CommandLine(config_file=str(config)), {}))
+    await aiohttp_client(app)  # type: ignore[operator]
+    service = app[SERVICE]
+    first = service.configured
+    config.write_text(cloud + account + "logging: {level: debug}\n")
+    assert await reload(app)
+    second = service.configured
+    assert second is not first
+    assert second.settings.logging.level == "debug"
+    assert second.metrics_endpoint is first.metrics_endpoint
+    config.write_text(cloud + account + "metrics: {exclude: [temperature]}\n")
+    assert await reload(app)
+    third = service.configured
+    assert third.metrics_endpoint is not second.metrics_endpoint
+    assert third.settings.metrics.exclude == ("temperature",)
+    assert service.settings is third.settings
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -191,6 +222,7 @@ async def test_demo_starts_serves_controls_and_stops_quickly_on_sigterm(tmp_path
         while "demo webhook token:" not in banner:
             banner += (await asyncio.wait_for(process.stdout.readline(), 5)).decode()
         token = banner.rsplit("demo webhook token:", 1)[1].strip()
+        secret = banner.split("demo HMAC secret (Standard Webhooks):", 1)[1].split()[0]
         bearer = {"Authorization": f"Bearer {token}"}
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{base}/metrics") as answer:
@@ -206,12 +238,29 @@ async def test_demo_starts_serves_controls_and_stops_quickly_on_sigterm(tmp_path
             async with session.post(url, headers=bearer) as answer:
                 assert answer.status == 200, await answer.text()
                 assert (await answer.json())["result"] == "confirmed"
+            # The printed secret signs a Standard Webhooks request without any configuration.
+            stamp = int(time.time())
+            key = base64.b64decode(secret.removeprefix("whsec_"))
+            signed = {
+                "webhook-id": "msg_demo_1",
+                "webhook-timestamp": str(stamp),
+                "webhook-signature": "v1,"
+                + base64.b64encode(
+                    hmac.new(key, f"msg_demo_1.{stamp}.".encode(), hashlib.sha256).digest()
+                ).decode(),
+            }
+            url = f"{base}/api/v1/chargers/EH000001/resume"
+            async with session.post(url, headers=signed) as answer:
+                assert answer.status == 200, await answer.text()
+                assert (await answer.json())["result"] == "confirmed"
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
         code = await asyncio.wait_for(process.wait(), 10)
         assert code == 0
         assert time.monotonic() - started < 5
-        assert token not in (tmp_path / "stderr.log").read_text()
+        logged = (tmp_path / "stderr.log").read_text()
+        assert token not in logged
+        assert secret not in logged
     finally:
         if process.returncode is None:
             process.kill()
@@ -350,7 +399,11 @@ async def test_a_reload_narrows_the_exported_metrics(
     before = await (await client.get("/metrics")).text()
     assert "easee_charger_temperature_celsius{" in before
     config.write_text(head + "metrics: {exclude: [temperature]}\n")
-    assert await reload(app)
+    with capture_logs() as logs:
+        assert await reload(app)
+    # The reload log says what it applied.
+    reloaded = [e for e in logs if e["event"] == "configuration reloaded"]
+    assert [e["changes"] for e in reloaded] == [["metrics settings changed"]]
     after = await (await client.get("/metrics")).text()
     assert "easee_charger_temperature_celsius" not in after
     assert "easee_charger_power_watts{" in after

@@ -292,6 +292,13 @@ class TestHealthcheck:
         assert code == 0
         assert stdout.strip() == f"healthy: http://127.0.0.1:{server.port}/healthz"
 
+    def test_help_shows_the_url_it_will_use(self) -> None:
+        plain = run("healthcheck", "--help")
+        assert plain.returncode == 0
+        assert "http://127.0.0.1:34739/healthz" in " ".join(plain.stdout.split())
+        moved = run("healthcheck", "--help", EASEE_EXPORTER_LISTEN="0.0.0.0:9100")
+        assert "(default: http://127.0.0.1:9100/healthz)" in " ".join(moved.stdout.split())
+
     def test_nothing_listening_is_unhealthy(self) -> None:
         result = run("healthcheck", "--url", "http://127.0.0.1:1/healthz")
         assert result.returncode == 1

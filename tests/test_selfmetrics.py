@@ -31,6 +31,9 @@ def test_known_series_start_at_zero() -> None:
         == 0
     )
     assert sample(registry, "easee_exporter_liveness_max_data_age_seconds", {}) == 900
+    assert (
+        sample(registry, "easee_exporter_data_type_disagreements_total", {"account": "home"}) == 0
+    )
     assert b"easee_exporter_build_info{" in generate_latest(registry)
 
 
@@ -44,7 +47,11 @@ def test_events_are_counted() -> None:
     metrics.stream_reconnect("home")
     metrics.token_refresh("home", "refreshed")
     metrics.decode_error("home", "bad_value")
+    metrics.data_type_disagreement("home")
     metrics.webhook_request("command", 401)
+    assert (
+        sample(registry, "easee_exporter_data_type_disagreements_total", {"account": "home"}) == 1
+    )
     assert (
         sample(
             registry,

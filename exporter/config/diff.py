@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from exporter.config.model import Settings
+from exporter.config.model import Charger, Settings
+
+#: The keys of a charger entry a reload compares.
+CHARGER_KEYS = tuple(Charger.model_fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,11 +30,15 @@ class SettingsDiff:
     chargers_added: tuple[str, ...] = ()
     chargers_removed: tuple[str, ...] = ()
     chargers_changed: tuple[str, ...] = ()  # same serial, other name/account/enabled/colour
+    #: per changed charger, the keys that changed (in the order of :data:`CHARGER_KEYS`)
+    charger_keys_changed: tuple[tuple[str, tuple[str, ...]], ...] = ()
     webhooks_changed: bool = False
     logging_changed: bool = False
     liveness_changed: bool = False
     easee_changed: bool = False  # URLs, timeouts, budget, intervals: clients need a restart
     web_changed: bool = False
+    web_config_changed: bool = False  # the web configuration file (TLS, basic auth, headers)
+    metrics_changed: bool = False
     listen_address_changed: bool = False  # cannot be applied without a restart
 
     @property
@@ -56,13 +63,18 @@ class SettingsDiff:
             lines.append(f"account {change.name!r} changed: {', '.join(what)}")
         lines += [f"charger {serial} added" for serial in self.chargers_added]
         lines += [f"charger {serial} removed" for serial in self.chargers_removed]
-        lines += [f"charger {serial} changed" for serial in self.chargers_changed]
+        lines += [
+            f"charger {serial} changed: {', '.join(keys)}"
+            for serial, keys in self.charger_keys_changed
+        ]
         for label, flag in (
             ("webhooks", self.webhooks_changed),
             ("logging", self.logging_changed),
             ("liveness", self.liveness_changed),
             ("easee", self.easee_changed),
             ("web", self.web_changed),
+            ("web configuration file", self.web_config_changed),
+            ("metrics", self.metrics_changed),
         ):
             if flag:
                 lines.append(f"{label} settings changed")
@@ -89,19 +101,30 @@ def diff(old: Settings, new: Settings) -> SettingsDiff:
 
     old_chargers = {c.serial: c for c in old.chargers}
     new_chargers = {c.serial: c for c in new.chargers}
+    charger_keys = tuple(
+        (serial, keys)
+        for serial, after in new_chargers.items()
+        if serial in old_chargers
+        and (keys := _changed_keys(old_chargers[serial], after, CHARGER_KEYS))
+    )
     return SettingsDiff(
         accounts_added=tuple(n for n in new_accounts if n not in old_accounts),
         accounts_removed=tuple(n for n in old_accounts if n not in new_accounts),
         accounts_changed=tuple(sorted(changed, key=lambda c: c.name)),
         chargers_added=tuple(s for s in new_chargers if s not in old_chargers),
         chargers_removed=tuple(s for s in old_chargers if s not in new_chargers),
-        chargers_changed=tuple(
-            s for s in new_chargers if s in old_chargers and old_chargers[s] != new_chargers[s]
-        ),
+        chargers_changed=tuple(serial for serial, _ in charger_keys),
+        charger_keys_changed=charger_keys,
         webhooks_changed=old.webhooks != new.webhooks,
         logging_changed=old.logging != new.logging,
         liveness_changed=old.liveness != new.liveness,
         easee_changed=old.easee != new.easee,
         web_changed=old.web != new.web,
+        web_config_changed=old.web_config != new.web_config,
+        metrics_changed=old.metrics != new.metrics,
         listen_address_changed=old.web.listen_address != new.web.listen_address,
     )
+
+
+def _changed_keys(before: Charger, after: Charger, keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(key for key in keys if getattr(before, key) != getattr(after, key))

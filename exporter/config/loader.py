@@ -9,9 +9,9 @@ its own, so that one bad entry does not hide the problems of the others.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 
@@ -19,6 +19,7 @@ from exporter.config import rules
 from exporter.config.errors import ConfigError, ConfigProblem, Loc
 from exporter.config.model import (
     DEMO_ACCOUNT,
+    DEMO_SECRET_NAME,
     DEMO_TOKEN_NAME,
     Account,
     Action,
@@ -36,10 +37,18 @@ from exporter.config.model import (
     WebhookSecret,
     WebhookToken,
     WebSettings,
+    new_demo_secret,
     new_demo_token,
 )
-from exporter.config.sources import FileReader, RawConfig, describe_read_error, gather
+from exporter.config.sources import (
+    FileReader,
+    RawConfig,
+    describe_read_error,
+    gather,
+    read_yaml_mapping,
+)
 from exporter.config.sources import read_text_file as read_text_file
+from exporter.config.webconfig import WebConfig, validate_web_config, web_config_problem
 
 M = TypeVar("M", bound=BaseModel)
 C = TypeVar("C", WebhookToken, WebhookSecret)
@@ -98,6 +107,8 @@ class _Loader:
         # (rank, problem): reported section by section in the documented order, each
         # section's entry problems before the rules spanning its entries.
         self.problems: list[tuple[int, ConfigProblem]] = [(-1, p) for p in raw.problems]
+        #: entries validated without their faulty keys (see :meth:`_salvage`)
+        self.salvaged: set[Loc] = set()
 
     def problem(self, loc: Loc, message: str) -> None:
         # Unknown top-level keys first: they often explain the problems that follow.
@@ -115,12 +126,29 @@ class _Loader:
         try:
             return model.model_validate(data)
         except ValidationError as error:
-            for item in error.errors(include_url=False, include_input=False):
-                where = tuple(item["loc"])
-                if renamed and where and isinstance(where[0], str) and where[0] in renamed:
-                    where = (renamed[where[0]], *where[1:])
-                self.problem((*loc, *where), _message(item, model, where))
-        return None
+            errors = error.errors(include_url=False, include_input=False)
+        for item in errors:
+            where = tuple(item["loc"])
+            if renamed and where and isinstance(where[0], str) and where[0] in renamed:
+                where = (renamed[where[0]], *where[1:])
+            self.problem((*loc, *where), field_message(item, model, where))
+        return self._salvage(model, data, loc, errors)
+
+    def _salvage(
+        self, model: type[M], data: object, loc: Loc, errors: Sequence[Mapping[str, Any]]
+    ) -> M | None:
+        """The entry without its faulty keys, so that the rules spanning entries (duplicate
+        names and serials, unknown accounts, short tokens) still see it in this run. The
+        problems are recorded already, so a salvaged entry never reaches :class:`Settings`."""
+        if not isinstance(data, dict):
+            return None
+        faulty = {item["loc"][0] for item in errors if item["loc"]}
+        try:
+            salvaged = model.model_validate({k: v for k, v in data.items() if k not in faulty})
+        except ValidationError:
+            return None  # a required key is faulty: nothing left to check
+        self.salvaged.add(loc)
+        return salvaged
 
     def items(self, data: dict[str, Any], key: str, loc: Loc) -> list[tuple[Loc, Any]]:
         value = data.get(key)
@@ -177,7 +205,9 @@ class _Loader:
         fields = _rights(entry.actions, entry.chargers)
         return self.validate(model, {"name": entry.name, field: value, **fields}, loc, {field: key})
 
-    def run(self, command_line: CommandLine, demo_token: str | None) -> Settings:
+    def run(
+        self, command_line: CommandLine, demo_token: str | None, demo_secret: str | None
+    ) -> Settings:
         data = self.raw.data
         for key in data:
             if key not in _SECTIONS:
@@ -190,11 +220,15 @@ class _Loader:
         accounts, invalid_names = self.accounts(data)
         chargers = self.chargers(data, accounts, invalid_names)
         tokens, secrets = self.webhooks(data, demo=command_line.demo)
+        web_config = self.web_config()
 
         credentials: list[tuple[Loc, WebhookToken | WebhookSecret, SecretStr]] = [
             (loc, t, t.token) for loc, t in tokens
         ] + [(loc, s, s.secret) for loc, s in secrets]
-        for loc, message in rules.check_all(accounts, chargers, credentials, invalid_names):
+        checks = rules.check_all(
+            accounts, chargers, credentials, invalid_names, frozenset(self.salvaged)
+        )
+        for loc, message in checks:
             self.problem(loc, message)
         # A misspelt or malformed section may be where the accounts are: say that, not this.
         accounts_unknown = (
@@ -212,6 +246,7 @@ class _Loader:
             raise ConfigError(p for _, p in sorted(self.problems, key=lambda item: item[0]))
 
         token_list = tuple(t for _, t in tokens)
+        secret_list = tuple(s for _, s in secrets)
         account_list = tuple(a for _, a in accounts)
         charger_list = tuple(c for _, c in chargers)
         if command_line.demo:
@@ -222,10 +257,15 @@ class _Loader:
             token_list += (
                 WebhookToken(name=DEMO_TOKEN_NAME, token=SecretStr(demo_token or new_demo_token())),
             )
+            secret_list += (
+                WebhookSecret(
+                    name=DEMO_SECRET_NAME, secret=SecretStr(demo_secret or new_demo_secret())
+                ),
+            )
         return Settings(
             accounts=account_list,
             chargers=charger_list,
-            webhooks=Webhooks(tokens=token_list, secrets=tuple(s for _, s in secrets)),
+            webhooks=Webhooks(tokens=token_list, secrets=secret_list),
             demo=command_line.demo,
             command_line=command_line,
             config_file=self.raw.config_file,
@@ -234,7 +274,39 @@ class _Loader:
             easee=easee or EaseeSettings(),
             web=web or WebSettings(),
             metrics=metrics or MetricsSettings(),
+            web_config=web_config,
+            web_config_file=self.raw.web_config_file,
         )
+
+    def web_config(self) -> WebConfig | None:
+        """The web configuration file, its certificates loaded once to prove they can be."""
+        path = self.raw.web_config_file
+        if path is None:
+            return None
+        rank = len(_SECTIONS) + 1  # after the main file's problems
+        data, problems = read_yaml_mapping(
+            path,
+            self.raw.web_config_label,
+            self.read_file,
+            "must hold a mapping of keys (tls_server_config, basic_auth_users, ...)",
+        )
+        self.problems.extend((rank, p) for p in problems)
+        if problems:
+            return None
+        config, found = validate_web_config(data or {}, path.parent)
+        self.problems.extend((rank, web_config_problem(path, loc, msg)) for loc, msg in found)
+        if config is None or config.tls is None:
+            return config
+        # Imported here: the TLS layer is only needed when the file sets it up.
+        from exporter.tls import TLSFileError, server_context
+
+        try:
+            server_context(config.tls)
+        except TLSFileError as error:
+            loc = ("tls_server_config", error.key)
+            self.problems.append((rank, web_config_problem(path, loc, error.message)))
+            return None
+        return config
 
     def accounts(self, data: dict[str, Any]) -> tuple[list[tuple[Loc, Account]], frozenset[str]]:
         valid: list[tuple[Loc, Account]] = []
@@ -316,6 +388,12 @@ class _Loader:
             s_entry = self.validate(_SecretEntry, item, loc)
             if s_entry is None:
                 continue
+            if demo and s_entry.name == DEMO_SECRET_NAME:
+                self.problem(
+                    (*loc, "name"),
+                    f"{DEMO_SECRET_NAME!r} is reserved for the secret --demo generates",
+                )
+                continue
             secret = self.credential(
                 WebhookSecret, loc, s_entry, s_entry.secret, s_entry.secret_file
             )
@@ -346,13 +424,17 @@ def _model_at(model: type[BaseModel], where: tuple[Any, ...]) -> type[BaseModel]
         if not isinstance(part, str) or part not in model.model_fields:
             return None
         annotation = model.model_fields[part].annotation
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+        # An optional section (``Section | None``) is owned by its model all the same.
+        options = [annotation, *get_args(annotation)]
+        owner = next((t for t in options if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        if owner is None:
             return None
-        model = annotation
+        model = owner
     return model
 
 
-def _message(item: Mapping[str, Any], model: type[BaseModel], where: tuple[Any, ...]) -> str:
+def field_message(item: Mapping[str, Any], model: type[BaseModel], where: tuple[Any, ...]) -> str:
+    """A pydantic error as a short message without the value (unknown keys get a hint)."""
     kind = item["type"]
     if kind == "extra_forbidden":
         owner = _model_at(model, where)
@@ -372,28 +454,30 @@ def load_settings(
     read_file: FileReader = read_text_file,
     *,
     demo_token: str | None = None,
+    demo_secret: str | None = None,
 ) -> Settings:
     """Build the service's :class:`Settings` from its sources, or raise :class:`ConfigError`.
 
     ``command_line`` carries the flags, ``env`` the environment (``os.environ`` in the
-    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` keeps
-    the generated token of ``--demo`` across reloads.
+    service), ``read_file`` reads the YAML file and ``*_file`` secrets. ``demo_token`` and
+    ``demo_secret`` keep the generated credentials of ``--demo`` across reloads.
     """
     raw = gather(command_line, env, read_file)
-    return _Loader(raw, read_file).run(command_line, demo_token)
+    return _Loader(raw, read_file).run(command_line, demo_token, demo_secret)
 
 
 def reload_settings(
     current: Settings, env: Mapping[str, str], read_file: FileReader = read_text_file
 ) -> Settings | ConfigError:
     """Read the same sources again (for SIGHUP). On error the caller keeps ``current``."""
-    token = current.demo_token
+    token, secret = current.demo_token, current.demo_secret
     try:
         return load_settings(
             current.command_line,
             env,
             read_file,
             demo_token=token.get_secret_value() if token is not None else None,
+            demo_secret=secret.get_secret_value() if secret is not None else None,
         )
     except ConfigError as error:
         return error

@@ -20,9 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     SecretStr,
     field_validator,
@@ -30,7 +28,9 @@ from pydantic import (
 )
 
 from exporter.config import rules
+from exporter.config.base import Frozen as Frozen
 from exporter.config.errors import format_loc
+from exporter.config.webconfig import WebConfig
 
 DEFAULT_PORT = 34739
 DEFAULT_LISTEN_ADDRESS = f"0.0.0.0:{DEFAULT_PORT}"
@@ -49,8 +49,10 @@ Action = Literal["pause", "resume", "lock", "unlock", "read"]
 ACTIONS: frozenset[Action] = frozenset(get_args(Action))
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LogFormat = Literal["auto", "json", "console"]
-# The plugin's card colours plus the cloud's own colour names (seed-behaviour.md 12.6).
-Color = Literal["black", "red", "blue", "white", "grey", "anthracite"]
+# The cloud's colour names (ChargerColorType), the ones the service can show and export. The
+# plugin's card offered a "gris" picture, which is Easee's anthracite.
+Color = Literal["black", "red", "blue", "white", "anthracite"]
+_COLOR_ALIASES = {"grey": "anthracite", "gray": "anthracite"}
 
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
@@ -78,6 +80,15 @@ def parse_duration(value: object) -> object:
 
 def _lower(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def _colour(value: object) -> object:
+    text = _lower(value)
+    if isinstance(text, str) and text in _COLOR_ALIASES:
+        raise ValueError(
+            f"{text!r} is not one of Easee's colours: the grey charger is {_COLOR_ALIASES[text]!r}"
+        )
+    return text
 
 
 def _check_name(value: str) -> str:
@@ -150,12 +161,6 @@ Serial = Annotated[
     Field(pattern=r"^[A-Z0-9]{4,20}$", description="charger serial, e.g. EH123456"),
 ]
 HttpUrl = Annotated[str, AfterValidator(_check_http_url)]
-
-
-class Frozen(BaseModel):
-    """Base of every configuration model: immutable, strict about keys, silent about inputs."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class RateLimit(Frozen):
@@ -297,7 +302,7 @@ class Charger(Frozen):
     account: Name
     name: str | None = Field(default=None, min_length=1, max_length=100)
     enabled: bool = True
-    color: Annotated[Color, BeforeValidator(_lower)] | None = None
+    color: Annotated[Color, BeforeValidator(_colour)] | None = None
 
 
 class _Credential(Frozen):
@@ -378,15 +383,23 @@ class CommandLine:
     log_level: str | None = None
     log_format: str | None = None
     demo: bool = False
+    web_config_file: str | None = None
 
 
 DEMO_ACCOUNT = "demo"
 DEMO_TOKEN_NAME = "demo"
+DEMO_SECRET_NAME = "demo-hmac"
 
 
 def new_demo_token() -> str:
     """A fresh random bearer token for ``--demo`` (printed at start-up, never configured)."""
     return token_source.token_urlsafe(24)
+
+
+def new_demo_secret() -> str:
+    """A fresh Standard Webhooks secret for ``--demo`` (``whsec_`` and 32 random bytes), so
+    that signed requests can be tried without a configuration file."""
+    return "whsec_" + base64.b64encode(token_source.token_bytes(32)).decode()
 
 
 class Settings(Frozen):
@@ -406,10 +419,14 @@ class Settings(Frozen):
     web: WebSettings = WebSettings()
     metrics: MetricsSettings = MetricsSettings()
     # ``--demo``: one account (demo/demo) against the in-process simulator, and a generated
-    # webhook token named "demo".
+    # webhook token ("demo") and HMAC secret ("demo-hmac").
     demo: bool = False
     command_line: CommandLine = CommandLine()
     config_file: Path | None = None
+    # ``--web.config.file``: TLS, basic auth and headers of the HTTP server (None: plain
+    # HTTP, no authentication beyond the control API's own).
+    web_config: WebConfig | None = None
+    web_config_file: Path | None = None
 
     @model_validator(mode="after")
     def _cross_rules(self) -> Self:
@@ -451,6 +468,14 @@ class Settings(Frozen):
         token = next((t for t in self.webhooks.tokens if t.name == DEMO_TOKEN_NAME), None)
         return token.token if token else None
 
+    @property
+    def demo_secret(self) -> SecretStr | None:
+        """The generated HMAC secret of ``--demo`` (None outside demo mode)."""
+        if not self.demo:
+            return None
+        secret = next((s for s in self.webhooks.secrets if s.name == DEMO_SECRET_NAME), None)
+        return secret.secret if secret else None
+
     def secret_values(self) -> tuple[str, ...]:
         """Every configured secret in clear, for the log redactor to mask wherever it appears.
 
@@ -463,7 +488,16 @@ class Settings(Frozen):
                 values.append(account.password.get_secret_value())
         values.extend(t.token.get_secret_value() for t in self.webhooks.tokens)
         values.extend(s.secret.get_secret_value() for s in self.webhooks.secrets)
+        if self.web_config is not None:
+            values.extend(h.get_secret_value() for h in self.web_config.basic_auth_users.values())
         return tuple(values)
+
+    def watched_files(self) -> tuple[Path, ...]:
+        """The files a change of which reloads the configuration."""
+        files = [self.config_file, self.web_config_file]
+        if self.web_config is not None:
+            files.extend(self.web_config.files())
+        return tuple(path for path in files if path is not None)
 
     def with_easee_urls(self, api_url: str, stream_url: str) -> Settings:
         """A copy pointing at another cloud (the in-process simulator of ``--demo``)."""

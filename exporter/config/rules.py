@@ -42,8 +42,13 @@ class CredentialLike(Protocol):
     def name(self) -> str: ...
 
 
-def check_accounts(accounts: Sequence[tuple[Loc, AccountLike]]) -> list[Problem]:
-    """Unique names; credentials on every enabled account; no login shared by two accounts."""
+def check_accounts(
+    accounts: Sequence[tuple[Loc, AccountLike]], partial: frozenset[Loc] = frozenset()
+) -> list[Problem]:
+    """Unique names; credentials on every enabled account; no login shared by two accounts.
+
+    Accounts in ``partial`` had faulty keys left out (already reported): they take part in
+    the rules between accounts, but a missing credential may be one of the keys left out."""
     problems: list[Problem] = []
     names: dict[str, Loc] = {}
     usernames: dict[str, Loc] = {}
@@ -59,9 +64,10 @@ def check_accounts(accounts: Sequence[tuple[Loc, AccountLike]]) -> list[Problem]
             names[account.name] = loc
         if not account.enabled:
             continue
-        if account.username is None:
+        complete = loc not in partial
+        if complete and account.username is None:
             problems.append(((*loc, "username"), "required for an enabled account"))
-        if account.password is None:
+        if complete and account.password is None:
             problems.append(
                 ((*loc, "password"), "required for an enabled account (or password_file)")
             )
@@ -136,10 +142,11 @@ def check_all(
     chargers: Sequence[tuple[Loc, ChargerLike]],
     credentials: Sequence[tuple[Loc, CredentialLike, SecretStr]],
     unchecked_accounts: frozenset[str] = frozenset(),
+    partial: frozenset[Loc] = frozenset(),
 ) -> list[Problem]:
-    """All of the rules above, in reading order."""
+    """All of the rules above, in reading order (``partial``: see :func:`check_accounts`)."""
     return (
-        check_accounts(accounts)
+        check_accounts(accounts, partial)
         + check_chargers(chargers, [a for _, a in accounts], unchecked_accounts)
         + check_credentials(credentials)
     )

@@ -20,6 +20,7 @@ from exporter.config.model import CommandLine
 FileReader = Callable[[Path], str]
 
 ENV_CONFIG_FILE = "EASEE_EXPORTER_CONFIG"
+ENV_WEB_CONFIG_FILE = "EASEE_EXPORTER_WEB_CONFIG"
 ENV_ACCOUNT = "default"  # the account EASEE_USERNAME / EASEE_PASSWORD define
 ENV_TOKEN = "default"  # the webhook token EASEE_WEBHOOK_TOKEN defines
 
@@ -66,6 +67,9 @@ class RawConfig:
     base_dir: Path | None = None
     # The file could not be read or parsed: what it holds is unknown.
     file_failed: bool = False
+    # The web configuration file (``--web.config.file``) and the flag or variable naming it.
+    web_config_file: Path | None = None
+    web_config_label: str = ""
 
     def from_outside_file(self, loc: Loc) -> bool:
         """Whether the value at ``loc`` (or its entry) came from the environment or a flag."""
@@ -104,17 +108,26 @@ _StrictLoader.add_constructor(
 
 
 def _read_yaml(path: Path, label: str, read_file: FileReader, raw: RawConfig) -> None:
-    problems_before = len(raw.problems)
-    _parse_yaml(path, label, read_file, raw)
-    raw.file_failed = len(raw.problems) > problems_before
+    document, problems = read_yaml_mapping(
+        path, label, read_file, "must hold a mapping of keys (accounts, chargers, ...)"
+    )
+    raw.problems.extend(problems)
+    raw.file_failed = bool(problems)
+    raw.data = document or {}
 
 
-def _parse_yaml(path: Path, label: str, read_file: FileReader, raw: RawConfig) -> None:
+def read_yaml_mapping(
+    path: Path, label: str, read_file: FileReader, expected: str
+) -> tuple[dict[str, Any] | None, list[ConfigProblem]]:
+    """The mapping a YAML file holds (None when empty), or the problems reading it.
+
+    ``label`` locates a file that cannot be read (the flag or variable naming it);
+    ``expected`` is the message when the document is not a mapping.
+    """
     try:
         text = read_file(path)
     except (OSError, ValueError) as error:
-        raw.problems.append(ConfigProblem(label, describe_read_error(path, error)))
-        return
+        return None, [ConfigProblem(label, describe_read_error(path, error))]
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as error:
@@ -126,19 +139,14 @@ def _parse_yaml(path: Path, label: str, read_file: FileReader, raw: RawConfig) -
         if error.context and error.context_mark:
             start = error.context_mark
             what += f" ({error.context} at line {start.line + 1}, column {start.column + 1})"
-        raw.problems.append(ConfigProblem(where, what))
-        return
+        return None, [ConfigProblem(where, what)]
     except yaml.YAMLError:
-        raw.problems.append(ConfigProblem(str(path), "invalid YAML"))
-        return
+        return None, [ConfigProblem(str(path), "invalid YAML")]
     if document is None:
-        return
+        return None, []
     if not isinstance(document, dict):
-        raw.problems.append(
-            ConfigProblem(str(path), "must hold a mapping of keys (accounts, chargers, ...)")
-        )
-        return
-    raw.data = document
+        return None, [ConfigProblem(str(path), expected)]
+    return document, []
 
 
 def _env(env: Mapping[str, str], name: str) -> str | None:
@@ -255,6 +263,14 @@ def gather(command_line: CommandLine, env: Mapping[str, str], read_file: FileRea
         raw.config_file = path
         raw.base_dir = path.parent
         _read_yaml(path, label, read_file, raw)
+
+    if command_line.web_config_file:
+        raw.web_config_file, raw.web_config_label = (
+            Path(command_line.web_config_file),
+            "--web.config.file",
+        )
+    elif (web_from_env := _env(env, ENV_WEB_CONFIG_FILE)) is not None:
+        raw.web_config_file, raw.web_config_label = Path(web_from_env), ENV_WEB_CONFIG_FILE
 
     _overlay_env_account(env, raw)
     _overlay_env_token(env, raw)

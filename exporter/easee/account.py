@@ -45,6 +45,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 import aiohttp
@@ -59,6 +60,7 @@ from exporter.easee.errors import (
     AccountNotReady,
     EaseeError,
     InvalidCredentials,
+    IpBlocked,
     RateLimited,
     UnknownCharger,
 )
@@ -95,6 +97,15 @@ class AccountConfig:
     chargers: tuple[ChargerRef, ...] = ()
 
 
+class AccountIssue(StrEnum):
+    """Why an account cannot log in or list its chargers, for whoever tells a person."""
+
+    LOGIN_REFUSED = "login_refused"  # the username or password is wrong (errorCode 100)
+    RATE_LIMITED = "rate_limited"  # Easee's 429, or our own request budget
+    IP_BLOCKED = "ip_blocked"  # Easee's 403 for too many requests: long back-off
+    CLOUD_UNAVAILABLE = "cloud_unavailable"  # 5xx, timeout, no connection
+
+
 @dataclass(frozen=True, slots=True)
 class AccountStatus:
     """A snapshot of one account's health, for readiness, the status page and logs."""
@@ -108,6 +119,10 @@ class AccountStatus:
     #: Monotonic time of the last observation the stream delivered (``None``: none yet).
     last_stream_data: float | None
     problem: str
+    #: what keeps the account from its chargers now, None when nothing does
+    issue: AccountIssue | None = None
+    #: wall-clock time (epoch seconds) of the next attempt, or the end of an IP block
+    retry_at: float | None = None
 
     @property
     def ready(self) -> bool:
@@ -167,7 +182,10 @@ class EaseeAccount:
         self._session = session
         self._options = options
         self._events = events
-        self._decoder = Decoder(on_error=self._decode_error)
+        self._decoder = Decoder(
+            on_error=self._decode_error,
+            on_disagreement=lambda _obs_id: events.data_type_disagreement(config.name),
+        )
         # Snapshots ask for every id of the table: the stream may have missed any of them.
         self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
         self._sink = sink
@@ -202,11 +220,16 @@ class EaseeAccount:
             wall_clock=self._wall_clock,
         )
         self._dispatcher = CommandDispatcher(
-            account=self._config.name, retention=2 * options.command_timeout, clock=self._clock
+            account=self._config.name,
+            retention=2 * options.command_timeout,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
         )
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
         self._problem = "not started"
+        self._issue: AccountIssue | None = None
+        self._retry_at: float | None = None
         # Per charger: when the stream last delivered for it, when it was last snapshotted,
         # the newest charger-side timestamp the stream delivered, and the snapshot's.
         self._stream_data_for: dict[str, float] = {}
@@ -240,6 +263,14 @@ class EaseeAccount:
     def status(self) -> AccountStatus:
         """The account's health now."""
         stream = self._stream
+        issue, retry_at = self._issue, self._retry_at
+        blocked = self._client.ip_block_remaining
+        if blocked > 0:
+            # An IP block found by the stream or a snapshot stops every call of the account.
+            issue, retry_at = AccountIssue.IP_BLOCKED, self._wall_clock() + blocked
+        elif issue is None and self._client.tokens.refused:
+            # The password changed after start-up: the token renewal found it out.
+            issue = AccountIssue.LOGIN_REFUSED
         return AccountStatus(
             name=self._config.name,
             enabled=self._config.enabled,
@@ -249,6 +280,8 @@ class EaseeAccount:
             stream=stream.status if stream is not None else None,
             last_stream_data=self._stream_data_at,
             problem=self._problem or self._client.tokens.problem,
+            issue=issue,
+            retry_at=retry_at,
         )
 
     @property
@@ -298,21 +331,10 @@ class EaseeAccount:
         :class:`AccountNotReady`.
         """
         self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
+        with self._dispatcher.in_flight(charger_id) as posted_at:
             accepted = await self._client.send_command(charger_id, command)
             if accepted is not None:
-                self._dispatcher.register(accepted)
-        return accepted
-
-    async def send_settings(
-        self, charger_id: str, settings: Mapping[str, bool | int | float]
-    ) -> list[CommandAccepted]:
-        """``POST .../settings``; one acknowledgement per changed key, ``[]`` if none changed."""
-        self._check_charger(charger_id)
-        with self._dispatcher.in_flight(charger_id):
-            accepted = await self._client.post_settings(charger_id, settings)
-            for item in accepted:
-                self._dispatcher.register(item)
+                self._dispatcher.register(accepted, posted_at=posted_at)
         return accepted
 
     async def wait_for_response(
@@ -362,6 +384,7 @@ class EaseeAccount:
         except Exception:
             self._log.exception("charger callback failed")
         self._problem = ""
+        self._issue = self._retry_at = None
         renewal = asyncio.create_task(
             self._client.tokens.keep_fresh(
                 self._options.backoff(self._clock),
@@ -409,13 +432,18 @@ class EaseeAccount:
                 return await call()
             except InvalidCredentials as exc:
                 problem, wait = f"{what} refused: {exc}", options.auth_failure_backoff
+                issue = AccountIssue.LOGIN_REFUSED
             except RateLimited as exc:
                 problem, wait = f"{what} failed: {exc}", exc.retry_after
+                blocked = isinstance(exc, IpBlocked)
+                issue = AccountIssue.IP_BLOCKED if blocked else AccountIssue.RATE_LIMITED
             except EaseeError as exc:
                 problem, wait = f"{what} failed: {exc}", 0.0
-            self._problem = problem
+                issue = AccountIssue.CLOUD_UNAVAILABLE
             backoff.failed(at_least=wait)
             delay = backoff.delay()
+            self._problem, self._issue = problem, issue
+            self._retry_at = self._wall_clock() + delay
             if problem != reported:
                 self._log.warning(f"{what} failed", problem=problem, retry_in=round(delay, 1))
                 reported = problem

@@ -36,7 +36,7 @@ import aiohttp
 import structlog
 
 from exporter.easee.budget import RequestBudget
-from exporter.easee.commands import Command, parse_accepted, parse_accepted_list
+from exporter.easee.commands import Command, read_command_answer
 from exporter.easee.errors import (
     AuthenticationError,
     ChargerDisconnected,
@@ -60,13 +60,11 @@ ENDPOINTS: tuple[str, ...] = (
     "login",
     "refresh_token",
     "chargers",
-    "charger",
     "details",
     "config",
     "site",
     "observations",
     "command",
-    "settings",
 )
 
 _PROBLEM_CLASSES: dict[int, type[EaseeApiError]] = {
@@ -197,15 +195,6 @@ class EaseeClient:
             raise ProtocolError("chargers", "charger list is not a JSON array")
         return [_charger_summary(item) for item in answer.body if isinstance(item, Mapping)]
 
-    async def get_charger(self, charger_id: str) -> ChargerSummary:
-        """``GET /api/chargers/{id}``: one charger."""
-        answer = await self._call(
-            "charger", "GET", f"/api/chargers/{charger_id}", kind=CallKind.BACKGROUND
-        )
-        if not isinstance(answer.body, Mapping):
-            raise ProtocolError("charger", "charger is not a JSON object")
-        return _charger_summary(answer.body)
-
     async def get_observations(
         self, charger_id: str, ids: Sequence[int]
     ) -> list[Mapping[str, Any]]:
@@ -226,9 +215,11 @@ class EaseeClient:
     async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
         """``POST /api/chargers/{id}/commands/{name}``; the cloud's acknowledgement.
 
-        ``None`` means Easee says there is nothing to confirm (ticks 0, or a synchronous
-        200 without ticks); otherwise wait for the charger's verdict with
-        :meth:`exporter.easee.account.EaseeAccount.wait_for_response`.
+        ``None`` means Easee says nothing will follow on the stream (ticks 0, or a
+        synchronous 200 that accepted it); otherwise wait for the charger's verdict with
+        :meth:`exporter.easee.account.EaseeAccount.wait_for_response`. A synchronous
+        refusal raises :class:`~exporter.easee.errors.CommandRejected`
+        (:func:`exporter.easee.commands.read_command_answer`).
         """
         answer = await self._call(
             "command",
@@ -237,24 +228,9 @@ class EaseeClient:
             json_body=None if command.body is None else dict(command.body),
             kind=CallKind.COMMAND,
         )
-        if answer.status != 202 and not _has_ticks(answer.body):
-            return None
-        return parse_accepted(answer.body, charger_id=charger_id, endpoint="command")
-
-    async def post_settings(
-        self, charger_id: str, settings: Mapping[str, bool | int | float]
-    ) -> list[CommandAccepted]:
-        """``POST /api/chargers/{id}/settings``; ``[]`` when nothing had to change."""
-        answer = await self._call(
-            "settings",
-            "POST",
-            f"/api/chargers/{charger_id}/settings",
-            json_body=dict(settings),
-            kind=CallKind.COMMAND,
+        return read_command_answer(
+            answer.status, answer.body, answer.text, charger_id=charger_id, endpoint="command"
         )
-        if answer.status != 202 and not answer.text.strip():
-            return []
-        return parse_accepted_list(answer.body, charger_id=charger_id, endpoint="settings")
 
     # ------------------------------------------------------------------ auth
 
@@ -443,10 +419,6 @@ def _parse_retry_after(value: str | None, wall_now: float) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(when.timestamp() - wall_now, 0.0)
-
-
-def _has_ticks(body: object) -> bool:
-    return isinstance(body, Mapping) and "ticks" in body
 
 
 def _charger_summary(item: Mapping[str, Any]) -> ChargerSummary:

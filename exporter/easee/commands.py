@@ -1,9 +1,13 @@
 """The charger commands the service sends, and how Easee acknowledges them.
 
-A command is a REST call that Easee accepts with 202 and ``{"device","commandId","ticks"}``
-(``/settings`` answers an array of those, ``[]`` meaning nothing to change). The charger's
-verdict arrives later on the stream as a ``CommandResponse`` with the same ticks
-(``easee-cloud-api.md`` 3.2-3.3); :mod:`exporter.easee.dispatch` pairs the two.
+A command is a REST call that Easee accepts with 202 and ``{"device","commandId","ticks"}``.
+The charger's verdict arrives later on the stream as a ``CommandResponse`` with the same
+ticks (``easee-cloud-api.md`` 3.2-3.3); :mod:`exporter.easee.dispatch` pairs the two.
+
+Easee also answers some commands synchronously with 200 (3.2): an object with ticks is
+read as an acceptance like a 202; ``{"wasAccepted": true, ...}`` or an empty body means the
+command was applied and nothing will follow on the stream; ``wasAccepted`` false or null is
+a refusal (:class:`~exporter.easee.errors.CommandRejected`), reported at once.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import enum
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from exporter.easee.errors import ProtocolError
+from exporter.easee.errors import CommandRejected, ProtocolError
 from exporter.easee.models import CommandAccepted
 
 
@@ -34,6 +38,26 @@ class Command(enum.Enum):
         )
 
 
+def read_command_answer(
+    status: int, body: object, text: str, *, charger_id: str, endpoint: str
+) -> CommandAccepted | None:
+    """A 2xx answer to a command: what to wait for, ``None`` when nothing will follow.
+
+    Raises :class:`CommandRejected` for a synchronous refusal and :class:`ProtocolError`
+    for an answer that says nothing readable (a 202 must carry ticks).
+    """
+    if isinstance(body, Mapping) and ("ticks" in body or "commandId" in body):
+        return parse_accepted(body, charger_id=charger_id, endpoint=endpoint)
+    if isinstance(body, Mapping) and "wasAccepted" in body:
+        if body["wasAccepted"] is True:
+            return None
+        code = body.get("resultCode")
+        raise CommandRejected(endpoint, charger_id, code if _is_int(code) else None)
+    if status != 202 and not text.strip():
+        return None
+    raise ProtocolError(endpoint, f"HTTP {status} answer without ticks or wasAccepted")
+
+
 def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAccepted | None:
     """Read one ``{"device","commandId","ticks"}`` object; ``None`` means no-op (ticks 0)."""
     if not isinstance(body, Mapping):
@@ -52,16 +76,6 @@ def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAc
         command_id=command_id,
         ticks=ticks,
     )
-
-
-def parse_accepted_list(body: object, *, charger_id: str, endpoint: str) -> list[CommandAccepted]:
-    """Read a ``/settings`` answer: an array of accepted commands, ``[]`` for nothing to do."""
-    if isinstance(body, Mapping):
-        body = [body]
-    if not isinstance(body, list):
-        raise ProtocolError(endpoint, "settings answer is not a JSON array")
-    accepted = (parse_accepted(item, charger_id=charger_id, endpoint=endpoint) for item in body)
-    return [item for item in accepted if item is not None]
 
 
 def _is_int(value: object) -> bool:

@@ -10,10 +10,13 @@ Three inputs:
 * the argument of a SignalR ``CommandResponse`` (camelCase keys, matched case-insensitively
   as evcc does, since no trace shows the exact casing).
 
-Type decision: for an id the observation table knows, the table's data type decides the
-conversion (it holds Easee's official type, which the stream has always agreed with; a frame
-that disagrees is more likely wrong than the table). For an unknown id the frame's
-``dataType`` decides, and the value is kept as that type under its raw id.
+Type decision: the frame's ``dataType`` decides the conversion, as in every other Easee
+client (pyeasee, evcc, ioBroker, futurehome), when it is a known type and the value parses
+with it. For an id the observation table knows, a frame whose type differs from the table's
+is counted (``on_disagreement``, the ``easee_exporter_data_type_disagreements_total``
+counter), and the table's type is used instead when the frame's does not parse the value or
+is a text type (which would turn a reading into a string no metric can carry). A frame
+without a usable ``dataType`` takes the table's type; for an unknown id it is skipped.
 
 Bad input never raises: each decode returns None, and the :class:`Decoder` counts the reason
 (:class:`DecodeError`) and hands it to its ``on_error`` callback, which the stream wires to
@@ -184,13 +187,16 @@ def _obs_id(payload: Mapping[str, object]) -> int:
     return obs_id
 
 
-def _data_type(payload: Mapping[str, object], spec: ObservationSpec | None) -> DataType:
-    if spec is not None:
-        return spec.data_type
+def _frame_type(payload: Mapping[str, object]) -> DataType | None:
+    """The frame's own ``dataType`` when it is a known one."""
+    code = payload.get("dataType")
+    return _DATA_TYPES.get(code) if type(code) is int else None
+
+
+def _unknown_id_type(payload: Mapping[str, object]) -> DataType:
     if "dataType" not in payload:
         raise _Rejected(DecodeError.MISSING_FIELD)
-    code = payload["dataType"]
-    data_type = _DATA_TYPES.get(code) if type(code) is int else None
+    data_type = _frame_type(payload)
     if data_type is None:
         raise _Rejected(DecodeError.BAD_DATA_TYPE)
     return data_type
@@ -204,15 +210,17 @@ class Decoder:
     an item out) for bad input. ``table`` is injectable for tests.
     """
 
-    __slots__ = ("_counts", "_on_error", "_table")
+    __slots__ = ("_counts", "_on_disagreement", "_on_error", "_table")
 
     def __init__(
         self,
         *,
         on_error: Callable[[str], None] | None = None,
+        on_disagreement: Callable[[int], None] | None = None,
         table: Mapping[int, ObservationSpec] = OBSERVATIONS,
     ) -> None:
         self._on_error = on_error
+        self._on_disagreement = on_disagreement
         self._table = table
         self._counts: dict[str, int] = {}
 
@@ -228,6 +236,29 @@ class Decoder:
             with contextlib.suppress(Exception):
                 self._on_error(reason.value)
 
+    def _typed(
+        self,
+        payload: Mapping[str, object],
+        obs_id: int,
+        convert: Callable[[DataType], ObservationValue],
+    ) -> tuple[DataType, ObservationValue]:
+        """The data type and converted value, by the rule of the module docstring."""
+        spec = self._table.get(obs_id)
+        if spec is None:
+            data_type = _unknown_id_type(payload)
+            return data_type, convert(data_type)
+        table_type = spec.data_type
+        frame_type = _frame_type(payload)
+        if frame_type is None or frame_type is table_type:
+            return table_type, convert(table_type)
+        if self._on_disagreement is not None:
+            with contextlib.suppress(Exception):
+                self._on_disagreement(obs_id)
+        if frame_type not in _RAW_TYPES:
+            with contextlib.suppress(_Rejected):
+                return frame_type, convert(frame_type)
+        return table_type, convert(table_type)
+
     def product_update(self, payload: object, *, received_at: float) -> Observation | None:
         """A ``ProductUpdate`` / ``ChargerUpdate`` argument -> Observation, or None."""
         try:
@@ -239,14 +270,9 @@ class Decoder:
             if not isinstance(charger_id, str) or not charger_id:
                 raise _Rejected(DecodeError.BAD_FIELD)
             obs_id = _obs_id(payload)
-            spec = self._table.get(obs_id)
-            data_type = _data_type(payload, spec)
             raw = payload["value"]
-            value = (
-                _convert_text(raw, data_type)
-                if isinstance(raw, str)
-                else _convert_json(raw, data_type)
-            )
+            convert = _convert_text if isinstance(raw, str) else _convert_json
+            data_type, value = self._typed(payload, obs_id, lambda t: convert(raw, t))
             return Observation(
                 charger_id=charger_id,
                 obs_id=obs_id,
@@ -280,9 +306,8 @@ class Decoder:
             if "value" not in item:
                 raise _Rejected(DecodeError.MISSING_FIELD)
             obs_id = _obs_id(item)
-            spec = self._table.get(obs_id)
-            data_type = _data_type(item, spec)
-            value = _convert_json(item["value"], data_type)
+            raw = item["value"]
+            data_type, value = self._typed(item, obs_id, lambda t: _convert_json(raw, t))
             stamp = item.get("timestamp")
             timestamp = fallback_timestamp if stamp is None else _timestamp(stamp)
             return Observation(

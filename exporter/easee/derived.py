@@ -66,6 +66,8 @@ class DerivedState:
     paused: bool | None
     paused_plugin: bool | None
     cable_lock_state: int | None
+    #: the permanent lock setting (30) on its own: known even before 103 has been reported
+    cable_permanently_locked: bool | None
     online: bool | None
 
 
@@ -137,6 +139,7 @@ def _value(observations: Mapping[int, Observation], obs_id: int) -> ObservationV
 def derive(observations: Mapping[int, Observation]) -> DerivedState:
     """Every derived value of one charger from its latest observations."""
     op_mode = as_int(_value(observations, Id.CHARGER_OP_MODE))
+    permanently_locked = as_bool(_value(observations, Id.LOCK_CABLE_PERMANENTLY))
     return DerivedState(
         op_mode=op_mode,
         op_mode_label=None if op_mode is None else OP_MODES.label(op_mode),
@@ -144,8 +147,8 @@ def derive(observations: Mapping[int, Observation]) -> DerivedState:
         paused=paused(op_mode, _value(observations, Id.DYNAMIC_CHARGER_CURRENT)),
         paused_plugin=paused_plugin(as_int(_value(observations, Id.REASON_FOR_NO_CURRENT))),
         cable_lock_state=cable_lock_state(
-            as_bool(_value(observations, Id.CABLE_LOCKED)),
-            as_bool(_value(observations, Id.LOCK_CABLE_PERMANENTLY)),
+            as_bool(_value(observations, Id.CABLE_LOCKED)), permanently_locked
         ),
+        cable_permanently_locked=permanently_locked,
         online=online(as_bool(_value(observations, Id.CONNECTED_TO_CLOUD)), op_mode),
     )

@@ -67,7 +67,10 @@ class EnumTable(Generic[E]):
         object.__setattr__(self, "_by_code", MappingProxyType(by_code))
 
     def get(self, code: object) -> E | None:
-        """The entry for ``code``, or None. Booleans are never codes."""
+        """The entry for ``code``, or None. Booleans are never codes; an integral float is
+        (a frame may type an integer observation as a Double, and its type is used)."""
+        if isinstance(code, float) and code.is_integer():
+            code = int(code)
         if isinstance(code, bool) or not isinstance(code, int | str):
             return None
         return self._by_code.get(code)

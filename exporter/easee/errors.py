@@ -7,7 +7,8 @@ safe to log and to return to a webhook caller.
 
 The controller maps them to HTTP answers: :class:`RateLimited` (and its subclasses) and
 :class:`CloudUnavailable` to 503 with ``Retry-After``, :class:`ChargerDisconnected` to 409,
-:class:`CommandTimeout` to 504, any other :class:`EaseeApiError` to 502.
+:class:`CommandRejected` to 502 ``rejected``, :class:`CommandTimeout` to 504, any other
+:class:`EaseeApiError` to 502.
 """
 
 from __future__ import annotations
@@ -108,6 +109,20 @@ class ProtocolError(EaseeError):
         self.endpoint = endpoint
         self.reason = reason
         super().__init__(f"unexpected answer from {endpoint}: {reason}")
+
+
+class CommandRejected(EaseeError):
+    """Easee answered a command synchronously with ``wasAccepted`` false (or null): refused
+    at once, nothing will follow on the stream (easee-cloud-api.md 3.2)."""
+
+    def __init__(self, endpoint: str, charger_id: str, result_code: int | None) -> None:
+        self.endpoint = endpoint
+        self.charger_id = charger_id
+        self.result_code = result_code
+        code = "" if result_code is None else f", resultCode {result_code}"
+        super().__init__(
+            f"Easee rejected {endpoint} for {charger_id} at once (wasAccepted false{code})"
+        )
 
 
 class CommandTimeout(EaseeError):

@@ -31,3 +31,6 @@ class ClientEvents(Protocol):
 
     def decode_error(self, account: str, reason: str) -> None:
         """A frame or value from the cloud was malformed and skipped."""
+
+    def data_type_disagreement(self, account: str) -> None:
+        """A value came with another ``dataType`` than the observation table's."""

@@ -66,6 +66,8 @@ class CommandResponse:
     timestamp: float | None = None
     #: when the charger acknowledged it, epoch seconds; can precede ``timestamp`` by ~1 s
     delivered_at: float | None = None
+    #: how it was paired with our command (:mod:`exporter.easee.dispatch`), None until then
+    matched_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

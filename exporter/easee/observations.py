@@ -136,6 +136,11 @@ class ObservationSpec:
     Easee's unit (``source_unit``, when it differs) to ``unit``. ``labels`` are constant
     labels that tell apart several ids sharing one metric.
 
+    ``no_reading`` lists values that mean "nothing to measure" rather than a reading (the
+    cable rating's -1 without a cable): they are not exported. ``milli_above``: a reading
+    above it is in thousandths of ``unit`` (one recorded charger state gives the cable rating
+    in milliamperes), so it is divided by 1000 before ``scale``.
+
     Quirk flags used by the store: ``monotonic`` (the value never goes down: lifetime
     counters), ``ignore_spurious_zero`` (a zero never replaces a non-zero value except at the
     start of a new charging session). ``derived`` marks a row whose metric is filled from the
@@ -161,6 +166,8 @@ class ObservationSpec:
     code_help: str = ""
     info_label: str = ""
     not_exported_reason: str = ""
+    no_reading: tuple[float, ...] = ()
+    milli_above: float | None = None
     monotonic: bool = False
     ignore_spurious_zero: bool = False
     derived: bool = False
@@ -185,9 +192,12 @@ class ObservationSpec:
         """
         if isinstance(value, bool):
             return 1.0 if value else 0.0
-        if isinstance(value, int | float):
-            return value * self.scale if self.scale != 1.0 else float(value)
-        return None
+        if not isinstance(value, int | float) or value in self.no_reading:
+            return None
+        number = float(value)
+        if self.milli_above is not None and number > self.milli_above:
+            number /= 1000
+        return number * self.scale if self.scale != 1.0 else number
 
 
 D = DataType
@@ -1106,8 +1116,14 @@ _ROWS: tuple[ObservationSpec, ...] = (
         kind=K.GAUGE,
         metric="easee_charger_cable_rating_amperes",
         unit=U.AMPERES,
-        help="Current rating of the plugged cable in amperes, -1 without a cable (Easee "
-        "CableRating, observation 104).",
+        # Amperes: 32 in 2022 recordings, -1 with no cable on the 2025 stream; pyeasee's
+        # recorded state (fixtures/easee/pyeasee/charger-state.json) has 20000.0, a 20 A
+        # cable in milliamperes (easee-cloud-api.md sections 2.3 and 10). No cable is
+        # rated above 1000 A.
+        no_reading=(-1.0,),
+        milli_above=1000.0,
+        help="Current rating of the plugged cable in amperes; absent without a cable "
+        "(Easee CableRating, observation 104).",
     ),
     _voltage(
         105,

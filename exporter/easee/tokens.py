@@ -133,6 +133,11 @@ class TokenManager:
         return self._tokens is not None and not self._refused
 
     @property
+    def refused(self) -> bool:
+        """Whether the last login was refused (wrong username or password)."""
+        return self._refused
+
+    @property
     def expires_in(self) -> float | None:
         """Seconds until the held access token expires (negative once expired)."""
         return None if self._tokens is None else self._tokens.expires_at - self._clock()

@@ -16,6 +16,9 @@ from exporter.simulator.config import BoolSpelling
 
 StallMode = Literal["app", "silent", "hard"]
 IpBlockVariant = Literal["json", "text"]
+#: How a command is answered synchronously (easee-cloud-api.md 3.2): 200 with
+#: ``wasAccepted`` true (applied), false (refused, nothing changes), or an empty body (applied).
+SyncAnswer = Literal["accepted", "rejected", "empty"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,6 +58,10 @@ class Faults:
     # Commands
     reject_commands: bool = False
     command_response_delay: float | None = None  # None: the configured delay
+    synchronous_commands: SyncAnswer | None = None
+    # Seconds before each command at which "another system" sent one with the same id:
+    # its refused CommandResponse reaches our stream while our command is under way.
+    foreign_command_responses: float | None = None
     # Stream content
     stall: StallMode | None = None
     bool_spelling: BoolSpelling | None = None  # None: the configured spelling

@@ -25,7 +25,7 @@ from exporter.simulator.problems import (
     problem_response,
     unauthorized,
 )
-from exporter.simulator.simulator import COMMANDS, Account, Simulator
+from exporter.simulator.simulator import COMMANDS, Account, CommandAck, Simulator
 from exporter.simulator.wire import dumps, format_model_timestamp, format_timestamp, json_value
 
 #: The account a login request was for, so the request log can name it.
@@ -249,10 +249,14 @@ class RestApi:
             return unauthorized()
         body = await _json_body(request)
         try:
-            ack = self._sim.command(account, request.match_info["id"], name, body)
+            answer = self._sim.command(account, request.match_info["id"], name, body)
         except ProblemError as exc:
             return exc.response()
-        return _json(ack.as_json(), status=202)
+        if isinstance(answer, CommandAck):
+            return _json(answer.as_json(), status=202)
+        if answer is None:
+            return web.Response(status=200)
+        return _json(answer)
 
     async def settings(self, request: web.Request) -> web.StreamResponse:
         account = self._account(request)

@@ -279,6 +279,11 @@ class Simulator:
 
     # ------------------------------------------------------------ auth
 
+    def change_password(self, username: str, password: str) -> None:
+        """The owner changed the account's password: later logins need the new one (tokens
+        already issued keep working until they expire or are revoked)."""
+        self.accounts[username].password = password
+
     def login(self, username: str, password: str) -> tuple[Account, TokenPair] | None:
         account = self.accounts.get(username)
         if account is None or account.password != password:
@@ -459,8 +464,14 @@ class Simulator:
             raise ProblemError(FORBIDDEN)
         return model
 
-    def command(self, account: Account, serial: str, name: str, body: Any) -> CommandAck:
-        """Run ``POST /api/chargers/{serial}/commands/{name}``; raises ProblemError."""
+    def command(
+        self, account: Account, serial: str, name: str, body: Any
+    ) -> CommandAck | dict[str, Any] | None:
+        """Run ``POST /api/chargers/{serial}/commands/{name}``; raises ProblemError.
+
+        The 202 acknowledgement, or with ``synchronous_commands`` the body of a 200 answer
+        (``None``: an empty one).
+        """
         spec = COMMANDS[name]
         model = self.owned_charger(account, serial)
         kind = spec.kind
@@ -470,8 +481,25 @@ class Simulator:
             raise ProblemError(CHARGER_DISCONNECTED)
         action = self._command_action(model, kind, body)
         ack = CommandAck(serial, spec.command_id, self._ticks())
-        self._execute(model, [(ack, action)])
-        return ack
+        foreign = self.faults.foreign_command_responses
+        if foreign is not None:
+            self._foreign_response(ack, foreign)
+        sync = self.faults.synchronous_commands
+        if sync is None:
+            self._execute(model, [(ack, action)])
+            return ack
+        if sync == "rejected":
+            return {"id": spec.command_id, "wasAccepted": False, "resultCode": 4}
+        if model.online and self._apply(model, action, self.clock.now()):
+            self.spawn(self._settle_later(serial))
+        if sync == "empty":
+            return None
+        return {"id": spec.command_id, "wasAccepted": True, "resultCode": 0}
+
+    def _foreign_response(self, ours: CommandAck, seconds_before: float) -> None:
+        """Another app's command with our command id, refused, made ``seconds_before`` ours."""
+        theirs = CommandAck(ours.device, ours.command_id, ours.ticks - int(seconds_before * 1e7))
+        self.hub.command_response(ours.device, self._command_response(theirs, accepted=False))
 
     def _command_action(self, model: ChargerModel, kind: str, body: Any) -> _Action:
         if kind == "pause":
@@ -535,15 +563,21 @@ class Simulator:
         settle = False
         if accepted:
             for _, action in planned:
-                if action.dcc is not None:
-                    self._publish(model.apply_dynamic_current(action.dcc, now))
-                    settle = True
-                if action.authorize is not None:
-                    model.authorize(action.authorize, now)
-                    settle = True
-                if action.setting is not None:
-                    self._publish(model.apply_setting(action.setting[0], action.setting[1], now))
+                settle = self._apply(model, action, now) or settle
         self.spawn(self._respond(model.serial, [ack for ack, _ in planned], accepted, settle))
+
+    def _apply(self, model: ChargerModel, action: _Action, now: float) -> bool:
+        """Carry out one action on the model; True when the op mode must settle later."""
+        settle = False
+        if action.dcc is not None:
+            self._publish(model.apply_dynamic_current(action.dcc, now))
+            settle = True
+        if action.authorize is not None:
+            model.authorize(action.authorize, now)
+            settle = True
+        if action.setting is not None:
+            self._publish(model.apply_setting(action.setting[0], action.setting[1], now))
+        return settle
 
     async def _respond(
         self, serial: str, acks: list[CommandAck], accepted: bool, settle: bool
@@ -553,10 +587,13 @@ class Simulator:
         for ack in acks:
             self.hub.command_response(serial, self._command_response(ack, accepted))
         if settle and accepted:
-            await asyncio.sleep(self.config.op_mode_delay)
-            model = self.chargers.get(serial)
-            if model is not None:
-                self._publish(model.settle(self.clock.now()))
+            await self._settle_later(serial)
+
+    async def _settle_later(self, serial: str) -> None:
+        await asyncio.sleep(self.config.op_mode_delay)
+        model = self.chargers.get(serial)
+        if model is not None:
+            self._publish(model.settle(self.clock.now()))
 
     def _command_response(self, ack: CommandAck, accepted: bool) -> dict[str, Any]:
         issued = (ack.ticks - to_ticks(0)) / 10_000_000

@@ -5,12 +5,16 @@
 
 (() => {
   const TOKEN_KEY = "easee-exporter.controller-token";
-  const ACTION_NAMES = {
-    pause: "Pause",
-    resume: "Resume",
-    lock: "Lock cable",
-    unlock: "Unlock cable",
-  };
+  // The page's words in its language (the server's catalogue), with {name} placeholders.
+  const TEXT = (() => {
+    try {
+      return JSON.parse(document.body.dataset.text || "{}");
+    } catch {
+      return {};
+    }
+  })();
+  const t = (key, values = {}) =>
+    (TEXT[key] || key).replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
   // Charger ids with a command under way: their buttons stay disabled across refreshes.
   const busy = new Set();
 
@@ -33,8 +37,9 @@
   };
 
   const showForgetButton = () => {
+    // Hidden by visibility, not display: showing it must not move anything.
     const button = document.getElementById("forget-token");
-    if (button) button.hidden = !storedToken();
+    if (button) button.dataset.off = storedToken() ? "false" : "true";
   };
 
   // Resolves with the typed token, or null when the user cancels.
@@ -76,29 +81,31 @@
     for (const button of card.querySelectorAll("button[data-action]")) button.disabled = on;
   };
 
-  const describe = (name, status, body) => {
-    if (status === 200 && body && body.result === "confirmed") return [`${name}: confirmed`, "ok"];
-    if (status === 200 && body && body.result === "unchanged") {
-      return [`${name}: unchanged (the charger was already in that state)`, "ok"];
+  const describe = (action, status, body) => {
+    if (status === 200 && body && body.result === "confirmed") {
+      return [t("outcome.confirmed", { action }), "ok"];
     }
-    if (status === 202) return [`${name}: sent, not confirmed yet`, "ok"];
-    const detail = body && typeof body.detail === "string" ? body.detail : "no detail given";
-    return [`${name} refused (${status}): ${detail}`, "error"];
+    if (status === 200 && body && body.result === "unchanged") {
+      return [t("outcome.unchanged", { action }), "ok"];
+    }
+    if (status === 202) return [t("outcome.accepted", { action }), "ok"];
+    const detail = body && typeof body.detail === "string" ? body.detail : t("outcome.no_detail");
+    return [t("outcome.refused", { action, status, detail }), "error"];
   };
 
   const run = async (chargerId, action) => {
-    const name = ACTION_NAMES[action] || action;
+    const name = t(`button.${action}`);
     let token = storedToken();
     if (!token) {
       token = await askToken();
       if (!token) {
-        say(chargerId, `${name}: cancelled, no token given`, "info");
+        say(chargerId, t("outcome.cancelled", { action: name }), "info");
         return;
       }
       storeToken(token);
     }
     setBusy(chargerId, true);
-    say(chargerId, `${name}: waiting for the charger…`, "info");
+    say(chargerId, t("outcome.waiting", { action: name }), "info");
     try {
       const url = `/api/v1/chargers/${encodeURIComponent(chargerId)}/${encodeURIComponent(action)}`;
       let response;
@@ -111,7 +118,7 @@
           referrerPolicy: "no-referrer",
         });
       } catch {
-        say(chargerId, `${name} failed: the service did not answer`, "error");
+        say(chargerId, t("outcome.no_answer", { action: name }), "error");
         return;
       }
       let body = null;
@@ -136,11 +143,17 @@
     if (refreshing) return;
     refreshing = true;
     try {
-      const response = await fetch("/", { cache: "no-store", credentials: "omit" });
+      const here = window.location.pathname + window.location.search;
+      const response = await fetch(here, { cache: "no-store", credentials: "omit" });
       if (!response.ok) return;
       const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-      const summary = fresh.getElementById("summary");
-      if (summary) document.getElementById("summary").textContent = summary.textContent;
+      for (const id of ["overview", "notices"]) {
+        const part = fresh.getElementById(id);
+        const current = document.getElementById(id);
+        if (part && current) {
+          current.replaceChildren(...[...part.childNodes].map((n) => document.importNode(n, true)));
+        }
+      }
       const main = document.getElementById("chargers");
       const newCards = [...fresh.querySelectorAll("article.charger")];
       const oldIds = [...main.querySelectorAll("article.charger")].map((c) => c.dataset.charger);
@@ -168,6 +181,7 @@
         }
       }
       for (const id of busy) setBusy(id, true);
+      localTimes();
       document.body.dataset.refreshed = String(Date.now());
     } catch {
       // the next refresh tries again; the page keeps what it shows
@@ -179,6 +193,12 @@
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     const button = target && target.closest("button[data-action]");
+    if (button && button.getAttribute("aria-disabled") === "true") {
+      // A button that cannot work says why (its title), also where there is no hover.
+      const card = button.closest("article.charger");
+      if (card) say(card.dataset.charger, button.title, "info");
+      return;
+    }
     if (button) {
       const card = button.closest("article.charger");
       if (card && !busy.has(card.dataset.charger)) run(card.dataset.charger, button.dataset.action);
@@ -191,9 +211,22 @@
     }
   });
 
+  // Times of day (a rate limit's end) in the browser's own time zone.
+  const localTimes = () => {
+    for (const element of document.querySelectorAll("time[datetime]")) {
+      const at = new Date(element.getAttribute("datetime"));
+      if (Number.isNaN(at.getTime())) continue;
+      element.textContent = at.toLocaleTimeString(document.documentElement.lang, {
+        hour: "2-digit",
+        minute: "2-digit",
+      });
+    }
+  };
+
   const start = () => {
     showForgetButton();
-    const seconds = Number(document.body.dataset.refresh) || 30;
+    localTimes();
+    const seconds = Number(document.body.dataset.refresh) || 10;
     window.setInterval(() => {
       if (document.visibilityState === "visible") refresh();
     }, seconds * 1000);

@@ -55,20 +55,17 @@ _COMMANDS = {
 ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in Action)
 
 
-def permanently_locked(state: DerivedState) -> bool | None:
-    """The permanent cable lock from the lock-state code (2 and 3 have it), None if unknown."""
-    code = state.cable_lock_state
-    return None if code is None else code >= 2
-
-
 def reached(action: Action, state: DerivedState) -> bool:
-    """True when the charger is known to be where ``action`` would take it."""
+    """True when the charger is known to be where ``action`` would take it.
+
+    The permanent lock is its own setting (observation 30): whether the cable is locked
+    right now (103) does not matter, and may never have been reported.
+    """
     if action is Action.PAUSE:
         return state.paused is True
     if action is Action.RESUME:
         return state.paused is False
-    locked = permanently_locked(state)
-    return locked is (action is Action.LOCK)
+    return state.cable_permanently_locked is (action is Action.LOCK)
 
 
 def refusal(action: Action, state: DerivedState) -> str | None:

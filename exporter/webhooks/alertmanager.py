@@ -23,7 +23,6 @@ and a repeated resolve finds its own change and answers ``unchanged`` too.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from exporter.webhooks.actions import ACTION_NAMES, Action, reached
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
+from exporter.webhooks.jsonbody import parse_json
 from exporter.webhooks.problems import Problem
 from exporter.webhooks.runner import CommandRunner, Outcome
 
@@ -82,12 +82,7 @@ class NotificationModel(BaseModel):
 
 def parse_notification(body: bytes) -> NotificationModel:
     """The payload, or a 400 problem naming what is wrong (never echoing values)."""
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as error:
-        raise Problem("bad-request", f"the body is not JSON: {error.msg}") from None
-    except UnicodeDecodeError:
-        raise Problem("bad-request", "the body is not UTF-8 JSON") from None
+    data = parse_json(body)
     try:
         return NotificationModel.model_validate(data)
     except ValidationError as error:

@@ -87,11 +87,6 @@ class Authenticator:
         """Use new credentials from now on (a configuration reload)."""
         self._keys = self._prepare(webhooks)
 
-    @property
-    def configured(self) -> bool:
-        """Whether any credential exists; without one every request is refused."""
-        return bool(self._keys.tokens or self._keys.secrets)
-
     def authenticate(self, headers: Mapping[str, str], body: bytes) -> Principal | AuthFailure:
         """The caller of a request with these headers (case-insensitive) and raw body."""
         keys = self._keys

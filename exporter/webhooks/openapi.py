@@ -82,6 +82,21 @@ _STATE_PROPERTIES: dict[str, Any] = {
     "cable_permanently_locked": _nullable({"type": "boolean"}),
 }
 
+#: ``charger_id`` with a non-blank value, or, without it, its alias ``charger``.
+_NAMES_A_CHARGER: dict[str, Any] = {
+    "anyOf": [
+        {
+            "required": ["charger_id"],
+            "properties": {"charger_id": {"type": "string", "pattern": "\\S"}},
+        },
+        {
+            "not": {"required": ["charger_id"]},
+            "required": ["charger"],
+            "properties": {"charger": {"type": "string", "pattern": "\\S"}},
+        },
+    ]
+}
+
 _SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -127,6 +142,15 @@ _SCHEMAS: dict[str, Any] = {
             "was_accepted": {"type": "boolean"},
             "result_code": {"type": "integer"},
             "delivered_at": _nullable({"type": "string", "format": "date-time"}),
+            "matched_by": _nullable(
+                {
+                    "type": "string",
+                    "enum": ["ticks", "command_id", None],
+                    "description": "how the CommandResponse was paired with the command: "
+                    "the same ticks, or the command id alone (no other command with that id "
+                    "waiting, and created after this one was sent)",
+                }
+            ),
         },
     },
     "CommandResult": {
@@ -172,6 +196,18 @@ _SCHEMAS: dict[str, Any] = {
             "generatorURL": {"type": "string"},
             "fingerprint": {"type": "string"},
         },
+        # The service's rule (exporter/webhooks/alertmanager.py): an alert it acts on names
+        # its charger. OpenAPI 3.0 has no if/then, so "ignored, or names a charger".
+        "anyOf": [
+            {"properties": {"labels": {"not": {"required": ["easee_action"]}}}},
+            {
+                "properties": {
+                    "status": {"enum": ["resolved"]},
+                    "labels": {"not": {"required": ["easee_resolve_action"]}},
+                }
+            },
+            {"properties": {"labels": _NAMES_A_CHARGER}},
+        ],
     },
     "AlertmanagerNotification": {
         "type": "object",

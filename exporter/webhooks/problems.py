@@ -32,6 +32,7 @@ KINDS: Mapping[str, tuple[int, str]] = {
     "no-vehicle": (409, "No car connected"),
     "charger-offline": (409, "Charger offline"),
     "body-too-large": (413, "Request body too large"),
+    "headers-too-large": (431, "Request header fields too large"),
     "too-many-auth-failures": (429, "Too many failed authentications"),
     "lock-rate": (429, "Cable lock switched too often"),
     "charger-busy": (429, "Another command to this charger is in progress"),

@@ -73,9 +73,6 @@ class ReplayCache:
         self._done: OrderedDict[tuple[str, str], _Done] = OrderedDict()
         self._in_flight: dict[tuple[str, str], asyncio.Future[StoredResponse]] = {}
 
-    def __len__(self) -> int:
-        return len(self._done) + len(self._in_flight)
-
     def _prune(self, now: float) -> None:
         # Entries are appended in completion order with the same TTL: the expired are in front.
         while self._done:

@@ -37,6 +37,7 @@ from exporter.webhooks.actions import ACTION_NAMES, Action
 from exporter.webhooks.alertmanager import AlertmanagerHandler, parse_notification
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Authenticator, Principal
+from exporter.webhooks.jsonbody import parse_json
 from exporter.webhooks.limits import Rate
 from exporter.webhooks.middleware import BODY, PRINCIPAL, Gate, GateSettings
 from exporter.webhooks.problems import PROBLEM_JSON, Problem, retry_after_value
@@ -300,13 +301,7 @@ def _check_command_body(body: bytes) -> None:
     """A command needs no body; Grafana sends ``{}``, others a JSON object: all accepted."""
     if not body.strip():
         return
-    try:
-        data = json.loads(body)
-    except json.JSONDecodeError as error:
-        raise Problem("bad-request", f"the body is not JSON: {error.msg}") from None
-    except UnicodeDecodeError:
-        raise Problem("bad-request", "the body is not UTF-8 JSON") from None
-    if not isinstance(data, dict):
+    if not isinstance(parse_json(body), dict):
         raise Problem("bad-request", "the body must be empty or a JSON object")
 
 

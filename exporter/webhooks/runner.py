@@ -11,8 +11,10 @@ command to that charger):
    rate (``lock_rate``), and a refused or failed send gives its slot back;
 5. the command is sent; the cloud's acknowledgement resolves the flight's ``accepted``
    stage (what ``?wait=false`` answers with);
-6. the charger's ``CommandResponse`` (``wasAccepted: false`` -> ``rejected``), then the new
-   state visible in the store -> ``confirmed``; the whole flight has ``timeout`` seconds.
+6. the charger's ``CommandResponse`` (``wasAccepted: false`` -> ``rejected``, as is a
+   synchronous refusal of the send), then the new state visible in the store ->
+   ``confirmed``; the whole flight has ``timeout`` seconds. How each error of the send is
+   answered is the table :data:`SEND_FAILURES`.
 
 Steps 1-3 need no cloud call: when nothing is under way for the charger they are decided
 at once, in the caller's task, without creating a flight.
@@ -40,6 +42,7 @@ from exporter.easee.errors import (
     AccountNotReady,
     ChargerDisconnected,
     CloudUnavailable,
+    CommandRejected,
     CommandTimeout,
     EaseeError,
     RateLimited,
@@ -259,13 +262,17 @@ class CommandRunner:
         try:
             outcome = await self._execute(flight, charger_id, action, timing)
         except asyncio.CancelledError:
+            # Once the cloud accepted the command it is under way: say which one it was.
+            sent = flight.accepted.result() if flight.accepted.done() else None
             outcome = self._outcome(
-                Kind.ACCEPTED if flight.accepted.done() else Kind.NOT_READY,
+                Kind.NOT_READY if sent is None else Kind.ACCEPTED,
                 charger_id,
                 action,
                 timing,
                 "the service stopped before the charger confirmed",
                 retry_after=self._cloud_retry_after,
+                accepted=None if sent is None else sent.accepted,
+                state=None if sent is None else sent.state,
             )
             self._finish(flight, charger_id, action, outcome)
             raise
@@ -457,26 +464,16 @@ class CommandRunner:
         timing: _Timing,
         state: DerivedState | None,
     ) -> Outcome:
-        # Each error's message is safe to show (exporter/easee/errors.py): no body, no token.
-        detail = str(error)
-        kind: Kind
+        row = send_failure(error)
         retry_after: float | None = None
-        if isinstance(error, ChargerDisconnected):
-            kind = Kind.NO_VEHICLE
-            detail = f"Easee says no car is connected to {charger_id} ({error})"
-        elif isinstance(error, RateLimited):
-            kind, retry_after = Kind.CLOUD_RATE_LIMITED, error.retry_after
-        elif isinstance(error, CloudUnavailable):
-            kind, retry_after = Kind.CLOUD_UNAVAILABLE, self._cloud_retry_after
-        elif isinstance(error, AccountNotReady):
-            kind, retry_after = Kind.NOT_READY, self._cloud_retry_after
-        elif isinstance(error, UnknownCharger):
-            kind = Kind.UNKNOWN_CHARGER
-            detail = f"no charger {charger_id} in this service's accounts"
-        else:
-            kind = Kind.CLOUD_ERROR
+        if row.retry is Retry.ERROR and isinstance(error, RateLimited):
+            retry_after = error.retry_after
+        elif row.retry is Retry.CLOUD:
+            retry_after = self._cloud_retry_after
+        # Each error's message is safe to show (exporter/easee/errors.py): no body, no token.
+        detail = row.detail.format(charger_id=charger_id, error=error)
         return self._outcome(
-            kind, charger_id, action, timing, detail, retry_after=retry_after, state=state
+            row.kind, charger_id, action, timing, detail, retry_after=retry_after, state=state
         )
 
     async def _confirm(
@@ -537,6 +534,52 @@ class CommandRunner:
             response=response,
             state=view.derived,
         )
+
+
+class Retry(enum.Enum):
+    """Where the ``Retry-After`` of a failed send comes from."""
+
+    NONE = enum.auto()
+    #: the error's own (Easee's ``Retry-After``, our budget, an IP block)
+    ERROR = enum.auto()
+    #: the runner's ``cloud_retry_after``
+    CLOUD = enum.auto()
+
+
+@dataclass(frozen=True, slots=True)
+class SendFailure:
+    """How an error from sending a command is answered."""
+
+    error: type[EaseeError]
+    kind: Kind
+    retry: Retry = Retry.NONE
+    #: formatted with ``charger_id`` and ``error``
+    detail: str = "{error}"
+
+
+#: Checked in order, so a subclass comes before its base; the last row catches the rest.
+SEND_FAILURES: tuple[SendFailure, ...] = (
+    SendFailure(
+        ChargerDisconnected,
+        Kind.NO_VEHICLE,
+        detail="Easee says no car is connected to {charger_id} ({error})",
+    ),
+    SendFailure(CommandRejected, Kind.REJECTED),
+    SendFailure(RateLimited, Kind.CLOUD_RATE_LIMITED, Retry.ERROR),
+    SendFailure(CloudUnavailable, Kind.CLOUD_UNAVAILABLE, Retry.CLOUD),
+    SendFailure(AccountNotReady, Kind.NOT_READY, Retry.CLOUD),
+    SendFailure(
+        UnknownCharger,
+        Kind.UNKNOWN_CHARGER,
+        detail="no charger {charger_id} in this service's accounts",
+    ),
+    SendFailure(EaseeError, Kind.CLOUD_ERROR),
+)
+
+
+def send_failure(error: EaseeError) -> SendFailure:
+    """The row of :data:`SEND_FAILURES` that answers ``error``."""
+    return next(row for row in SEND_FAILURES if isinstance(error, row.error))
 
 
 _STATE_WORDS = {

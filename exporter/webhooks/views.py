@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 from exporter.easee.derived import DerivedState
 from exporter.state import ChargerView
-from exporter.webhooks.actions import permanently_locked
 from exporter.webhooks.runner import Outcome
 
 
@@ -26,7 +25,7 @@ def state_json(state: DerivedState) -> dict[str, object]:
         "vehicle_connected": state.vehicle_connected,
         "paused": state.paused,
         "cable_lock_state": state.cable_lock_state,
-        "cable_permanently_locked": permanently_locked(state),
+        "cable_permanently_locked": state.cable_permanently_locked,
     }
 
 
@@ -56,6 +55,7 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
             "was_accepted": response.was_accepted,
             "result_code": response.result_code,
             "delivered_at": iso(response.delivered_at),
+            "matched_by": response.matched_by,
         }
     result = outcome.kind.result
     assert result is not None

@@ -70,7 +70,7 @@ webhooks:
         "account 'home' changed: chargers",
         "charger EH000003 added",
         "charger EH000002 removed",
-        "charger EH000001 changed",
+        "charger EH000001 changed: name",
     ]
     assert "NEW-password" not in repr(result)
 
@@ -92,6 +92,7 @@ logging: {level: debug}
 liveness: {max_data_age: 600}
 easee: {request_timeout: 10}
 web: {listen_address: "127.0.0.1:9000"}
+metrics: {exclude: [easee_charger_info]}
 """,
     )
     result = diff(old, new)
@@ -103,7 +104,12 @@ web: {listen_address: "127.0.0.1:9000"}
     assert result.easee_changed
     assert result.web_changed
     assert result.listen_address_changed
-    assert "listen address changed: takes effect after a restart" in result.describe()
+    assert result.metrics_changed
+    assert result.describe()[-3:] == [
+        "web settings changed",
+        "metrics settings changed",
+        "listen address changed: takes effect after a restart",
+    ]
 
 
 def test_a_new_secret_value_is_a_webhook_change(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import hmac
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from pydantic import SecretStr, ValidationError
@@ -21,6 +22,8 @@ from exporter.config import (
     load_settings,
     reload_settings,
 )
+from exporter.config.model import Color
+from exporter.easee.enums import CHARGER_COLORS
 
 CREDENTIALS = {"EASEE_USERNAME": "owner@example.org", "EASEE_PASSWORD": "correct-horse-battery"}
 
@@ -346,6 +349,12 @@ webhooks:
         reloaded = reload_settings(first, {})
         assert isinstance(reloaded, Settings)
         assert reloaded.demo_token == first.demo_token
+        assert first.demo_secret is not None
+        assert first.demo_secret != second.demo_secret
+        assert reloaded.demo_secret == first.demo_secret
+        (secret,) = first.webhooks.secrets
+        assert len(secret.key()) == 32
+        assert first.demo_secret.get_secret_value() in first.secret_values()
 
     def test_the_demo_token_name_is_reserved(self, tmp_path: Path) -> None:
         config = write(
@@ -354,6 +363,15 @@ webhooks:
         )
         assert problems(CommandLine(config_file=str(config), demo=True), {}) == [
             "webhooks.tokens[0].name: 'demo' is reserved for the token --demo generates"
+        ]
+
+    def test_the_demo_secret_name_is_reserved(self, tmp_path: Path) -> None:
+        config = write(
+            tmp_path / "easee.yaml",
+            "webhooks:\n  secrets: [{name: demo-hmac, secret: my-own-demo-secret-0123456789}]\n",
+        )
+        assert problems(CommandLine(config_file=str(config), demo=True), {}) == [
+            "webhooks.secrets[0].name: 'demo-hmac' is reserved for the secret --demo generates"
         ]
 
     def test_urls_can_point_at_the_simulator(self) -> None:
@@ -408,3 +426,9 @@ def test_standard_webhooks_secret_key() -> None:
     assert base64.b64encode(digest) == b"g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
     raw = WebhookSecret(name="raw", secret=SecretStr("a plain secret of 24 byte"))
     assert raw.key() == b"a plain secret of 24 byte"
+
+
+def test_the_colours_are_the_clouds() -> None:
+    """A colour the configuration accepts is one the status page and the info metric can
+    show: before, ``grey`` was accepted and then dropped."""
+    assert set(get_args(Color)) == {entry.label for entry in CHARGER_COLORS.entries}

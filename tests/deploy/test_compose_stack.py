@@ -23,7 +23,7 @@ from tests.deploy.support import (
     reroot_file_keys,
 )
 
-COMPOSE_FILES = ("compose.yaml", "compose.account.yaml")
+COMPOSE_FILES = ("compose.yaml", "compose.account.yaml", "compose.tls.yaml")
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:

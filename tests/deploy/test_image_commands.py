@@ -112,6 +112,24 @@ def test_wheel_is_installed_in_the_venv(venv: Path, tmp_path: Path) -> None:
     assert Path(located.stdout.strip()).is_relative_to(venv)
 
 
+def test_the_wheel_declares_its_licence_as_spdx(venv: Path, tmp_path: Path) -> None:
+    """``project.license`` in the SPDX form becomes the ``License-Expression`` field."""
+    metadata = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "from importlib.metadata import metadata; m = metadata('easee-exporter'); "
+            "print(m['License-Expression'], m['License'])",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert metadata.stdout.split() == ["MIT", "None"]
+
+
 async def test_entrypoint_answers_help(
     venv: Path, image_entrypoint: list[str], tmp_path: Path
 ) -> None:

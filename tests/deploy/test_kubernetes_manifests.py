@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import bcrypt
 import jsonschema
 import kubernetes_validate
 import pytest
@@ -28,9 +30,12 @@ import referencing
 import yaml
 
 from tests.deploy.support import REPO_ROOT, parse_dockerfile
+from tests.webconfig.certs import Authority
+from tests.webconfig.support import assert_web_config_accepted
 
 K8S_DIR = REPO_ROOT / "deploy" / "kubernetes" / "base"
 SHARDING_DIR = REPO_ROOT / "deploy" / "kubernetes" / "sharding"
+TLS_DIR = REPO_ROOT / "deploy" / "kubernetes" / "tls"
 SCHEMAS = Path(__file__).parent / "schemas"
 CRD_KINDS = {"ServiceMonitor", "PrometheusRule"}
 CONTRACT_PORT = 34739
@@ -342,7 +347,9 @@ class TestProbesAndSecurity:
 
 
 class TestKustomize:
-    @pytest.mark.parametrize("directory", [K8S_DIR, SHARDING_DIR], ids=["base", "sharding"])
+    @pytest.mark.parametrize(
+        "directory", [K8S_DIR, SHARDING_DIR, TLS_DIR], ids=["base", "sharding", "tls"]
+    )
     def test_renders_valid_manifests(
         self, directory: Path, binary: Callable[[str], str], tmp_path: Path
     ) -> None:
@@ -456,3 +463,87 @@ class TestSharding:
             listed = len(yaml.safe_load(configmap["data"]["config.yaml"])["chargers"])
             assert f"{listed} charger(s) listed" in result.stdout
             assert "discovering" not in result.stdout
+
+
+@pytest.fixture(scope="module")
+def tls_overlay(
+    binary: Callable[[str], str], tmp_path_factory: pytest.TempPathFactory
+) -> list[dict[str, Any]]:
+    """The TLS example, rendered."""
+    return _kustomize(binary, TLS_DIR, tmp_path_factory.mktemp("tls") / "tls.yaml")
+
+
+def _named(resources: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    (found,) = [doc for doc in resources if doc["kind"] == kind and doc["metadata"]["name"] == name]
+    return found
+
+
+class TestTLSOverlay:
+    """deploy/kubernetes/tls: HTTPS with basic auth, the ServiceMonitor scraping it."""
+
+    def test_probes_speak_https_to_the_open_health_endpoints(
+        self, tls_overlay: list[dict[str, Any]]
+    ) -> None:
+        (deployment,) = [doc for doc in tls_overlay if doc["kind"] == "Deployment"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        for probe, path in (
+            ("startupProbe", "/readyz"),
+            ("readinessProbe", "/readyz"),
+            ("livenessProbe", "/healthz"),
+        ):
+            assert container[probe]["httpGet"] == {
+                "path": path,
+                "port": "http-metrics",
+                "scheme": "HTTPS",
+            }
+
+    def test_service_monitor_scrapes_https_with_the_mounted_credentials(
+        self, tls_overlay: list[dict[str, Any]]
+    ) -> None:
+        (monitor,) = [doc for doc in tls_overlay if doc["kind"] == "ServiceMonitor"]
+        (endpoint,) = monitor["spec"]["endpoints"]
+        assert endpoint["scheme"] == "https"
+        assert endpoint["path"] == "/metrics"
+        ca = endpoint["tlsConfig"]["ca"]["secret"]
+        (deployment,) = [doc for doc in tls_overlay if doc["kind"] == "Deployment"]
+        volumes = deployment["spec"]["template"]["spec"]["volumes"]
+        tls_secrets = {v["secret"]["secretName"] for v in volumes if "secret" in v}
+        # The CA comes with the serving certificate (cert-manager writes ca.crt beside it).
+        assert ca == {"name": "easee-exporter-tls", "key": "ca.crt"}
+        assert ca["name"] in tls_secrets
+        auth = endpoint["basicAuth"]
+        scrape = _named(tls_overlay, "Secret", auth["username"]["name"])
+        assert auth["password"]["name"] == scrape["metadata"]["name"]
+        assert {auth["username"]["key"], auth["password"]["key"]} <= scrape["stringData"].keys()
+
+    def test_web_configuration_passes_promtool_and_check_config_and_matches_the_scrape_password(
+        self, tls_overlay: list[dict[str, Any]], tmp_path: Path
+    ) -> None:
+        (deployment,) = [doc for doc in tls_overlay if doc["kind"] == "Deployment"]
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        (web_arg,) = [a for a in container["args"] if a.startswith("--web.config.file=")]
+        web_path = Path(web_arg.removeprefix("--web.config.file="))
+        volumes = {volume["name"]: volume for volume in pod["volumes"]}
+        mounts = {m["mountPath"]: volumes[m["name"]] for m in container["volumeMounts"]}
+        web_secret = _named(
+            tls_overlay, "Secret", mounts[str(web_path.parent)]["secret"]["secretName"]
+        )
+        text = web_secret["stringData"][web_path.name]
+        web_config = yaml.safe_load(text)
+        tls = web_config["tls_server_config"]
+        # The certificate files are the keys of the mounted TLS Secret (tls.crt, tls.key).
+        for key in ("cert_file", "key_file"):
+            mounted = Path(tls[key])
+            assert mounts[str(mounted.parent)]["secret"]["secretName"] == "easee-exporter-tls"
+        issued = Authority(tmp_path / "ca").issue("server")
+        root = tmp_path / "root"
+        for key, source in (("cert_file", issued.cert), ("key_file", issued.key)):
+            target = root / tls[key].lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            tls[key] = str(target)
+        assert_web_config_accepted(web_config, tmp_path)
+        scrape = _named(tls_overlay, "Secret", "easee-exporter-scrape")["stringData"]
+        hashed = web_config["basic_auth_users"][scrape["username"]]
+        assert bcrypt.checkpw(scrape["password"].encode(), hashed.encode())

@@ -39,6 +39,9 @@ class RecordingEvents:
     def decode_error(self, account: str, reason: str) -> None:
         self.calls.append(("decode_error", (account, reason)))
 
+    def data_type_disagreement(self, account: str) -> None:
+        self.calls.append(("data_type_disagreement", (account,)))
+
     def of(self, kind: str) -> list[tuple[object, ...]]:
         """The arguments of every call of one kind."""
         return [args for name, args in self.calls if name == kind]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,7 +12,7 @@ import aiohttp
 import pytest
 from structlog.testing import capture_logs
 
-from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount
+from exporter.easee.account import AccountConfig, AccountIssue, ChargerRef, EaseeAccount
 from exporter.easee.client import Credentials
 from exporter.easee.commands import Command
 from exporter.easee.errors import (
@@ -172,6 +173,35 @@ async def test_two_accounts_one_with_a_bad_password(session: aiohttp.ClientSessi
         assert (
             len([e for e in logs if e.get("account") == "b" and e["log_level"] == "warning"]) == 1
         )
+
+
+async def test_a_password_changed_after_start_is_found_by_the_token_renewal(
+    session: aiohttp.ClientSession,
+) -> None:
+    """One-second tokens: the renewal ahead of expiry finds the refused login, and the account
+    is not ready for it (with the issue the status page shows) while its stream stays open."""
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config(token_lifetime=1.0)) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            renewals = cloud.requests.count(route="/api/accounts/refresh_token", status=200)
+            await wait_until(
+                lambda: (
+                    cloud.requests.count(route="/api/accounts/refresh_token", status=200) > renewals
+                ),
+                what="a renewal ahead of expiry",
+            )
+            cloud.change_password("demo", "changed-by-the-owner")
+            cloud.set_faults(reject_refresh=True)
+            await wait_until(lambda: not account.ready, what="the refused login")
+            status = account.status
+            assert status.issue is AccountIssue.LOGIN_REFUSED
+            assert status.not_ready_because is not None
+            assert status.not_ready_because.startswith("login refused")
+            assert status.stream is not None
+            assert status.stream.connected
+            assert len(cloud.hub_events.of("negotiate")) == 1
 
 
 async def test_a_restart_with_new_credentials(session: aiohttp.ClientSession) -> None:
@@ -339,10 +369,14 @@ async def test_a_healthy_stream_costs_no_snapshot_but_a_silent_charger_gets_them
             await wait_until(lambda: account.ready)
             cloud.set_online(IDLE, False)  # from now on it sends nothing
             cloud.requests.reset()
-            await asyncio.sleep(2.6)
+            # Two snapshots of the silent charger span several snapshot intervals, in which
+            # the chargers the stream keeps current must have cost none.
+            await wait_until(
+                lambda: cloud.requests.count(path=f"/state/{IDLE}/observations") >= 2,
+                what="two snapshots of the silent charger",
+            )
             assert cloud.requests.count(path=f"/state/{CHARGING}/observations") == 0
             assert cloud.requests.count(path=f"/state/{CONNECTED}/observations") == 0
-            assert 1 <= cloud.requests.count(path=f"/state/{IDLE}/observations") <= 3
             assert len(cloud.requests.entries) == cloud.requests.count(
                 route="/state/{id}/observations"
             )
@@ -416,3 +450,27 @@ async def test_the_state_is_replayed_once_every_subscription_is_answered(
             assert account.status.stream.replayed == 30
     assert not any(replayed for _, replayed in probe.flags)
     assert any(ready for ready, _ in probe.flags), "ready only after the replay"
+
+
+async def test_a_frame_whose_data_type_disagrees_with_the_table_is_counted(
+    session: aiohttp.ClientSession,
+) -> None:
+    probe, events = Probe(), RecordingEvents()
+    async with run_simulator(sim_config(tick_interval=0)) as cloud:
+        account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.ready)
+            # TEMP_MAX (150) is a Double in the table; this frame calls it an Integer.
+            record = {
+                "mid": CHARGING,
+                "dataType": 4,
+                "id": 150,
+                "timestamp": "2030-01-01T00:00:00Z",
+                "value": "41",
+            }
+            cloud.push_raw(
+                json.dumps({"type": 1, "target": "ProductUpdate", "arguments": [record]}) + "\x1e"
+            )
+            await wait_until(lambda: events.of("data_type_disagreement") == [("home",)])
+            latest = [o for o in probe.observations if o.obs_id == 150][-1]
+            assert (latest.value, type(latest.value)) == (41, int)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aiohttp
 import pytest
@@ -24,7 +23,7 @@ from exporter.easee.errors import (
 from exporter.simulator.faults import RequestBurst
 from exporter.simulator.server import run_simulator
 from exporter.simulator.simulator import Simulator
-from tests.easee.support import RecordingEvents, sim_config
+from tests.easee.support import ManualClock, RecordingEvents, sim_config
 
 CHARGING, CONNECTED, IDLE = "EH000001", "EH000002", "EH000003"
 
@@ -49,9 +48,10 @@ def make_client(
     password: str = "demo",
     limit: int = 100,
     reserve: int = 20,
+    clock: Callable[[], float] = time.monotonic,
     **settings: float,
 ) -> EaseeClient:
-    budget = RequestBudget(limit=limit, window=300.0, reserve=reserve, clock=time.monotonic)
+    budget = RequestBudget(limit=limit, window=300.0, reserve=reserve, clock=clock)
     return EaseeClient(
         session=session,
         account="home",
@@ -59,6 +59,7 @@ def make_client(
         api_url=cloud.base_url,
         events=events,
         budget=budget,
+        clock=clock,
         **settings,  # type: ignore[arg-type]
     )
 
@@ -93,11 +94,18 @@ async def test_wrong_password_is_invalid_credentials_without_the_password(
 
 async def test_token_is_refreshed_before_it_expires(session: aiohttp.ClientSession) -> None:
     async with run_simulator(sim_config(token_lifetime=2.0)) as cloud:
-        events = RecordingEvents()
-        client = make_client(cloud, session, events, refresh_margin=120.0)
+        events, clock = RecordingEvents(), ManualClock()
+        client = make_client(cloud, session, events, refresh_margin=120.0, clock=clock)
         await client.list_chargers()
-        # The margin is capped at half the lifetime: refresh after 1 s, before any 401.
-        await asyncio.sleep(1.1)
+        lifetime = client.tokens.expires_in
+        assert lifetime is not None
+        assert 1.0 < lifetime <= 2.0
+        # The margin is capped at half the lifetime: no refresh before it...
+        clock.advance(lifetime / 2 - 0.1)
+        await client.list_chargers()
+        assert events.of("token_refresh") == [("home", "login")]
+        # ...and a refresh after it, before the cloud would answer 401.
+        clock.advance(0.2)
         await client.list_chargers()
         assert events.of("token_refresh") == [("home", "login"), ("home", "refreshed")]
         assert cloud.requests.count(status=401) == 0
@@ -108,11 +116,11 @@ async def test_a_rejected_refresh_falls_back_to_a_full_login(
     session: aiohttp.ClientSession,
 ) -> None:
     async with run_simulator(sim_config(token_lifetime=2.0)) as cloud:
-        events = RecordingEvents()
-        client = make_client(cloud, session, events)
+        events, clock = RecordingEvents(), ManualClock()
+        client = make_client(cloud, session, events, clock=clock)
         await client.list_chargers()
         cloud.set_faults(reject_refresh=True)
-        await asyncio.sleep(1.1)
+        clock.advance(1.1)
         await client.list_chargers()
         assert [r for _, r in events.of("token_refresh")] == ["login", "failed", "login"]
         assert cloud.requests.count(route="/api/accounts/login", status=200) == 2
@@ -153,26 +161,25 @@ async def test_a_revoked_refresh_token_leads_to_a_login_after_the_401(
 async def test_429_blocks_that_endpoint_for_retry_after(
     cloud: Simulator, session: aiohttp.ClientSession
 ) -> None:
-    events = RecordingEvents()
-    client = make_client(cloud, session, events)
+    events, clock = RecordingEvents(), ManualClock()
+    client = make_client(cloud, session, events, clock=clock)
     await client.list_chargers()
     cloud.set_faults(rate_limit=RequestBurst(count=1, path_prefix="/api/chargers", retry_after=1))
     with pytest.raises(RateLimited) as caught:
         await client.list_chargers()
     assert caught.value.retry_after == pytest.approx(1.0)
-    limited_at = next(e.at for e in cloud.requests.entries if e.status == 429)
     # Calls before Retry-After elapses fail fast without reaching Easee...
-    while time.time() < limited_at + 0.9:
-        with pytest.raises(RateLimited):
+    for _ in range(3):
+        with pytest.raises(RateLimited) as early:
             await client.list_chargers()
+        assert 0 < early.value.retry_after <= 1.0
         # ...while other endpoints carry on.
         assert await client.get_observations(CHARGING, [109])
-        await asyncio.sleep(0.1)
-    await asyncio.sleep(0.2)
+        clock.advance(0.3)
+    clock.advance(0.2)
     assert len(await client.list_chargers()) == 3
     chargers_calls = [e for e in cloud.requests.entries if e.route == "/api/chargers"]
     assert [e.status for e in chargers_calls] == [200, 429, 200]
-    assert chargers_calls[2].at >= limited_at + 1.0
 
 
 async def test_5xx_bursts_are_cloud_unavailable_and_not_retried(
@@ -206,8 +213,8 @@ async def test_a_timeout_is_cloud_unavailable(
 async def test_an_ip_block_pauses_the_whole_account_with_one_log_line(
     cloud: Simulator, session: aiohttp.ClientSession, variant: str
 ) -> None:
-    events = RecordingEvents()
-    client = make_client(cloud, session, events, ip_block_backoff=1.0)
+    events, clock = RecordingEvents(), ManualClock()
+    client = make_client(cloud, session, events, ip_block_backoff=1.0, clock=clock)
     await client.list_chargers()
     cloud.set_faults(ip_block=variant)
     with capture_logs() as logs:
@@ -227,7 +234,7 @@ async def test_an_ip_block_pauses_the_whole_account_with_one_log_line(
     assert "blocks this IP" in warnings[0]["event"]
     assert warnings[0]["account"] == "home"
     cloud.set_faults(ip_block=None)
-    await asyncio.sleep(1.05)
+    clock.advance(1.05)
     assert len(await client.list_chargers()) == 3
 
 
@@ -265,16 +272,6 @@ async def test_commands_and_their_errors(cloud: Simulator, session: aiohttp.Clie
     assert "ChargerDisconnected" in str(caught.value)
     assert events.requests()[("command", "202")] == 2
     assert events.requests()[("command", "400")] == 1
-
-
-async def test_settings_answer_an_array_and_nothing_when_unchanged(
-    cloud: Simulator, session: aiohttp.ClientSession
-) -> None:
-    client = make_client(cloud, session, RecordingEvents())
-    changed = await client.post_settings(IDLE, {"lockCablePermanently": True})
-    assert [(a.charger_id, a.command_id) for a in changed] == [(IDLE, 30)]
-    await asyncio.sleep(0.2)
-    assert await client.post_settings(IDLE, {"lockCablePermanently": True}) == []
 
 
 async def test_observations_snapshot_items(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.easee.commands import Command, parse_accepted, parse_accepted_list
+from exporter.easee.commands import Command, parse_accepted
 from exporter.easee.errors import ProtocolError
 from exporter.easee.models import CommandAccepted
 
@@ -26,14 +26,6 @@ def test_a_202_object_becomes_command_accepted() -> None:
 def test_zero_ticks_means_nothing_to_confirm() -> None:
     body = {"device": "EH1", "commandId": 48, "ticks": 0}
     assert parse_accepted(body, charger_id="EH1", endpoint="command") is None
-
-
-def test_settings_arrays_and_the_empty_no_op() -> None:
-    body = [{"device": "EHCUMYZ7", "commandId": 48, "ticks": 638221803786325060}]
-    assert parse_accepted_list(body, charger_id="EHCUMYZ7", endpoint="settings") == [
-        CommandAccepted("EHCUMYZ7", 48, 638221803786325060)
-    ]
-    assert parse_accepted_list([], charger_id="EH1", endpoint="settings") == []
 
 
 @pytest.mark.parametrize(

@@ -121,12 +121,64 @@ class TestProductUpdate:
         assert observation.value == expected
         assert type(observation.value) is type(expected)
 
-    def test_the_table_type_wins_for_known_ids(self) -> None:
-        """pyeasee tags TEMP_MAX Integer; the official Double decides, whatever the frame says."""
-        observation, _ = decode(frame(150, "33.5", data_type=4))
+    @pytest.mark.parametrize(
+        ("obs_id", "data_type", "text", "expected"),
+        [
+            # The frame's type decides when it parses the value, as in every other client.
+            (150, 4, "33", 33),  # TEMP_MAX: Double in the table, Integer in this frame
+            (109, 3, "3.5", 3.5),  # op mode as a Double
+            (104, 4, "32", 32),
+            (62, 4, "7", 7),  # a String in the table
+            # It does not parse: the table's type.
+            (150, 4, "33.5", 33.5),
+            (103, 4, "True", True),
+            # A text type in the frame would make a reading a string: the table's type.
+            (120, 6, "5.2", 5.2),
+        ],
+    )
+    def test_the_frame_type_decides_when_it_parses_and_disagreements_are_counted(
+        self, obs_id: int, data_type: int, text: str, expected: object
+    ) -> None:
+        disagreements: list[int] = []
+        decoder = Decoder(on_disagreement=disagreements.append)
+        observation = decoder.product_update(
+            frame(obs_id, text, data_type=data_type), received_at=NOW
+        )
+        assert observation is not None, decoder.errors
+        assert observation.value == expected
+        assert type(observation.value) is type(expected)
+        assert disagreements == [obs_id]
+        rest = decoder.rest_observation(
+            {"id": obs_id, "value": text, "dataType": data_type},
+            charger_id="EH1",
+            received_at=NOW,
+            fallback_timestamp=NOW,
+        )
+        assert rest is not None
+        assert (rest.value, rest.data_type) == (observation.value, observation.data_type)
+        assert disagreements == [obs_id, obs_id]
+
+    @pytest.mark.parametrize("data_type", [None, 99, "3"])
+    def test_a_frame_without_a_known_type_takes_the_table_type_uncounted(
+        self, data_type: object
+    ) -> None:
+        disagreements: list[int] = []
+        decoder = Decoder(on_disagreement=disagreements.append)
+        payload = frame(150, "33", data_type=3)
+        if data_type is None:
+            del payload["dataType"]
+        else:
+            payload["dataType"] = data_type
+        observation = decoder.product_update(payload, received_at=NOW)
         assert observation is not None
-        assert observation.data_type is DataType.DOUBLE
-        assert observation.value == 33.5
+        assert (observation.value, observation.data_type) == (33.0, DataType.DOUBLE)
+        assert disagreements == []
+
+    def test_an_agreeing_frame_is_not_counted(self) -> None:
+        disagreements: list[int] = []
+        decoder = Decoder(on_disagreement=disagreements.append)
+        assert decoder.product_update(frame(120, "5.2", data_type=3), received_at=NOW)
+        assert disagreements == []
 
     def test_unknown_ids_are_kept_raw_with_the_frame_type(self) -> None:
         """Ids 156, 157, 233, 234 appear in 2026 traces; they must come through as they are."""

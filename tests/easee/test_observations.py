@@ -133,6 +133,12 @@ class TestContract:
         spec = OBSERVATIONS[obs_id]
         assert (spec.metric, spec.kind, spec.labels) == (metric, kind, ())
 
+    def test_an_integral_float_is_a_code_a_fraction_or_a_boolean_is_not(self) -> None:
+        """A frame typed Double for an integer observation decodes to 3.0 (its type wins)."""
+        assert OP_MODES.get(3.0) is OP_MODES.get(3) is not None
+        assert OP_MODES.get(3.5) is None
+        assert OP_MODES.get(True) is None
+
     def test_op_mode(self) -> None:
         """Op mode: one series per known mode plus the raw code, modes in lower snake case."""
         spec = OBSERVATIONS[109]
@@ -315,6 +321,19 @@ class TestKinds:
         assert OBSERVATIONS[103].sample(False) == 0.0
         assert OBSERVATIONS[132].sample(-61) == -61.0
         assert OBSERVATIONS[100].sample("B") is None
+
+    def test_the_cable_rating_is_exported_in_amperes_and_not_without_a_cable(self) -> None:
+        """32 (2022 recordings) is amperes; -1 on the stream means no cable; pyeasee's
+        recorded charger state (tests/fixtures/charger-state.json at 43f04c3) has
+        ``"cableRating": 20000.0``, a 20 A cable in milliamperes."""
+        rating = OBSERVATIONS[104]
+        assert rating.sample(20000.0) == 20.0
+        assert rating.sample(20000) == 20.0
+        assert rating.sample(32.0) == 32.0
+        assert rating.sample(32) == 32.0
+        assert rating.sample(-1.0) is None
+        assert rating.sample(-1) is None
+        assert rating.unit is Unit.AMPERES
 
     def test_enum_labels_are_unique_lower_snake(self) -> None:
         for spec in OBSERVATIONS.values():

@@ -7,6 +7,7 @@ itself, so the states the tests give the chargers stay put while the browser loo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from aiohttp import web
 
 from exporter.app import SERVICE, Service, create_app
 from exporter.config import CommandLine, load_settings
+from exporter.power_history import PowerHistory
 from exporter.simulator import AccountConfig, ChargerSpec, Simulator, SimulatorConfig
 from exporter.simulator import run_simulator as start_simulator
 from tests.statuspage.browser import Browser, run_browser
@@ -30,6 +32,8 @@ HOSTILE_NAME = "<img src=x id=injected>\"&'</h2>"
 BUTTON_CHARGER = ChargerSpec(serial="EH000100", name="Garage", scenario="charging")
 #: Chargers the tests put into each picture's state (serials EH000001.. in this order).
 PICTURE_COUNT = 8
+#: The page's script refreshes this often in the tests (a person needs 10 s, a test less).
+PAGE_REFRESH = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +50,20 @@ async def eventually(check: Callable[[], object], within: float = 15.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"condition not met within {within} s")
         await asyncio.sleep(0.05)
+
+
+@contextlib.asynccontextmanager
+async def serve(app: web.Application) -> AsyncIterator[str]:
+    """The service on a free port of 127.0.0.1, for as long as the block runs; its base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        yield f"http://{host}:{port}"
+    finally:
+        await runner.cleanup()
 
 
 def fleet() -> tuple[ChargerSpec, ...]:
@@ -74,18 +92,15 @@ async def running() -> AsyncIterator[Running]:
             "EASEE_PASSWORD": PASSWORD,
             "EASEE_WEBHOOK_TOKEN": TOKEN,
         }
-        app = create_app(load_settings(CommandLine(), env))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = runner.addresses[0][:2]
-        service = app[SERVICE]
-        try:
+        app = create_app(
+            load_settings(CommandLine(), env),
+            power_history=PowerHistory(points=20, interval=0.1),
+            page_refresh=PAGE_REFRESH,
+        )
+        async with serve(app) as url:
+            service = app[SERVICE]
             await eventually(lambda: len(service.store.view().chargers) == len(fleet()))
-            yield Running(sim=sim, service=service, url=f"http://{host}:{port}")
-        finally:
-            await runner.cleanup()
+            yield Running(sim=sim, service=service, url=url)
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

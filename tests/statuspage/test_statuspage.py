@@ -7,6 +7,7 @@ cards, the pictures in a screenshot, the buttons and what they say.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,8 +17,11 @@ import pytest
 import pytest_asyncio
 from PIL import Image, ImageChops, ImageStat
 
-from exporter.app import STATIC_DIR
+from exporter.app import SERVICE, STATIC_DIR, create_app
+from exporter.config import CommandLine, load_settings
+from exporter.easee.account import AccountIssue
 from exporter.easee.situations import LOCK_PICTURES, situation
+from exporter.page_text import CATALOGUE
 from tests.statuspage.browser import Browser, Page
 from tests.statuspage.conftest import (
     BUTTON_CHARGER,
@@ -26,6 +30,7 @@ from tests.statuspage.conftest import (
     TOKEN,
     Running,
     eventually,
+    serve,
 )
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -58,6 +63,7 @@ ICON_DIR = STATIC_DIR / "icons"
 OP_MODE = 109
 CABLE_LOCKED = 103
 PERMANENTLY_LOCKED = 30
+TOTAL_POWER = 120
 
 
 def picture_serial(index: int) -> str:
@@ -105,7 +111,7 @@ async def pictured(running: Running) -> Running:
 async def page(browser: Browser) -> AsyncIterator[Page]:
     """A fresh tab (fresh sessionStorage); it must end with no script error or CSP report."""
     opened = await browser.new_page()
-    await opened.set_viewport(1280, 1600)
+    await opened.set_viewport(1280, 2400)
     try:
         yield opened
         assert opened.problems == []
@@ -113,8 +119,8 @@ async def page(browser: Browser) -> AsyncIterator[Page]:
         await opened.close()
 
 
-async def load(page: Page, url: str) -> None:
-    await page.goto(url + "/")
+async def load(page: Page, url: str, query: str = "") -> None:
+    await page.goto(f"{url}/{query}")
     await page.wait_for("document.body.dataset.ready === 'true'")
     await page.wait_for("[...document.images].every(i => i.complete)")
 
@@ -130,13 +136,14 @@ async def test_the_page_lists_every_charger_of_the_account(page: Page, running: 
         }))"""
     )
     assert sorted(c["id"] for c in cards) == sorted(running.sim.serials("demo"))
-    assert await page.evaluate("document.getElementById('summary').textContent") == (
-        f"{len(cards)} chargers."
+    assert await page.evaluate("document.getElementById('charging-count').textContent") == "1"
+    assert await page.evaluate("document.querySelector('#overview .tile-note').textContent") == (
+        f"1 of {len(cards)} chargers"
     )
     for card in cards:
         assert all(alt.startswith(("State: ", "Cable: ")) for alt in card["alts"]), card
         assert len(card["alts"]) == 2
-        assert len(card["buttons"]) == 2
+        assert 1 <= len(card["buttons"]) <= 2
         assert all(label.endswith(f" on {card['name']}") for label in card["buttons"]), card
     garage = next(c for c in cards if c["id"] == "EH000100")
     assert garage["name"] == "Garage"
@@ -211,14 +218,20 @@ async def reference(page: Page, url: str, name: str, background: list[int]) -> I
     return await page.screenshot({"x": 0, "y": 0, "width": 120, "height": 120})
 
 
-@pytest.mark.parametrize("theme", ["light", "dark"])
+@pytest.mark.parametrize(
+    ("width", "theme"), [(1280, "light"), (1280, "dark"), (390, "light")], ids=str
+)
 async def test_every_state_and_lock_picture_renders(
-    browser: Browser, pictured: Running, theme: str
+    browser: Browser, pictured: Running, width: int, theme: str
 ) -> None:
     page = await browser.new_page()
     try:
-        await page.set_viewport(1280, 1600, dark=theme == "dark")
+        await page.set_viewport(width, 1600, dark=theme == "dark")
         await load(page, pictured.url)
+        # The whole page in one screenshot: a viewport as tall as the page.
+        height = await page.evaluate("document.documentElement.scrollHeight")
+        await page.set_viewport(width, height, dark=theme == "dark")
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
         pictures = await page.evaluate(
             """[...document.querySelectorAll('article.charger img')].map(i => {
                 const r = i.getBoundingClientRect();
@@ -232,8 +245,7 @@ async def test_every_state_and_lock_picture_renders(
             """getComputedStyle(document.querySelector('article.charger')).backgroundColor
                 .match(/\\d+/g).slice(0, 3).map(Number)"""
         )
-        height = await page.evaluate("document.documentElement.scrollHeight")
-        assert height <= 1600, "the whole page must fit the screenshot"
+        assert await page.evaluate("document.documentElement.scrollHeight") <= height
         shot = await page.screenshot()
         assert page.problems == []
 
@@ -273,7 +285,7 @@ async def test_every_state_and_lock_picture_renders(
                 if other != name and other.startswith(kind)
             }
             assert own < 6, (picture, own)
-            assert all(own * 2 < d for d in others.values()), (picture, own, others)
+            assert all(own * 2 < d for d in others.values()), (own, min(others.values()), picture)
             # A state picture's own colour (its badge) is really on the screen.
             for colour in signature_colours(name):
                 share = colour_share(crop, colour)
@@ -291,7 +303,10 @@ async def test_pause_asks_for_the_token_calls_the_controller_and_shows_confirmed
     command = f"/api/chargers/{serial}/commands/pause_charging"
     assert sim.requests.count(path=command, method="POST") == 0
     await load(page, running.url)
-    assert await page.evaluate("document.getElementById('forget-token').hidden")
+    forget = "document.getElementById('forget-token')"
+    assert await page.evaluate(f"getComputedStyle({forget}).visibility") == "hidden"
+    footer = "document.querySelector('footer').getBoundingClientRect().height"
+    footer_before = await page.evaluate(footer)
 
     await page.click(f'{card} button[data-action="pause"]')
     await page.wait_for("document.getElementById('token-dialog').open")
@@ -318,7 +333,9 @@ async def test_pause_asks_for_the_token_calls_the_controller_and_shows_confirmed
     assert TOKEN not in await page.evaluate("document.documentElement.outerHTML")
     assert TOKEN not in await page.evaluate("location.href")
     assert await page.evaluate("document.cookie") == ""
-    assert not await page.evaluate("document.getElementById('forget-token').hidden")
+    assert await page.evaluate(f"getComputedStyle({forget}).visibility") == "visible"
+    # Showing the control moved nothing.
+    assert await page.evaluate(footer) == footer_before
 
 
 async def test_a_wrong_token_shows_the_problem_detail_and_sends_no_command(
@@ -376,3 +393,171 @@ async def test_cancelling_the_token_dialog_sends_nothing(page: Page, running: Ru
     assert outcome.endswith(": cancelled, no token given")
     assert not await page.evaluate("document.getElementById('token-dialog').open")
     assert [e.path for e in running.sim.requests.entries if "/commands/" in e.path] == sent_before
+
+
+DISCONNECTED_SERIAL = picture_serial(1)  # op mode 1: no car
+OFFLINE_SERIAL = picture_serial(0)
+ERROR_SERIAL = picture_serial(5)  # op mode 5
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+async def test_every_state_picture_has_its_label_in_the_pages_language(
+    page: Page, pictured: Running, lang: str
+) -> None:
+    words = CATALOGUE[lang]
+    await load(page, pictured.url, f"?lang={lang}")
+    assert await page.evaluate("document.documentElement.lang") == lang
+    cards = await page.evaluate(
+        """Object.fromEntries([...document.querySelectorAll('article.charger')].map(c => [
+            c.dataset.charger, {
+                state: c.querySelector('.state-label').textContent,
+                stateAlt: c.querySelector('img.state').alt,
+                lock: c.querySelector('.lock-label').textContent,
+                lockAlt: c.querySelector('img.lock').alt,
+            }]))"""
+    )
+    for serial, (state_key, lock_key) in expected_pictures().items():
+        label = words[f"state.{state_key}"]
+        lock = words[f"lock.{lock_key}"]
+        assert cards[serial]["state"] == label, serial
+        assert cards[serial]["stateAlt"] == words["state.picture"].format(label=label)
+        assert cards[serial]["lock"] == lock
+        assert cards[serial]["lockAlt"] == words["lock.picture"].format(label=lock)
+    # The plugin's own French words.
+    if lang == "fr":
+        shown = {c["state"] for c in cards.values()}
+        assert {"Déconnecté", "En attente", "En charge", "Charge terminée", "Erreur", "Prêt"} <= (
+            shown
+        )
+        assert await page.evaluate(
+            "document.querySelector('#charger-EH000100 .actions button').textContent"
+        ) in ("Pause", "Reprendre")
+
+
+async def test_accept_language_chooses_and_lang_overrides(running: Running) -> None:
+    async def fetch(query: str, accept: str | None) -> tuple[str, str]:
+        headers = {} if accept is None else {"Accept-Language": accept}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{running.url}/{query}", headers=headers) as answer,
+        ):
+            body = await answer.text()
+            return answer.headers["Content-Language"], body
+
+    assert (await fetch("", None))[0] == "en"
+    lang, body = await fetch("", "fr-CH, fr;q=0.9, en;q=0.8")
+    assert lang == "fr"
+    assert '<html lang="fr">' in body
+    assert CATALOGUE["fr"]["title"] in body
+    assert (await fetch("", "de-DE, en;q=0.5, fr;q=0.4"))[0] == "en"
+    assert (await fetch("?lang=en", "fr"))[0] == "en"
+    assert (await fetch("?lang=fr", None))[0] == "fr"
+    assert (await fetch("?lang=de", "fr"))[0] == "fr"
+
+
+async def test_pause_and_resume_only_where_they_can_work(page: Page, pictured: Running) -> None:
+    await load(page, pictured.url)
+    cards = await page.evaluate(
+        """Object.fromEntries([...document.querySelectorAll('article.charger')].map(c => [
+            c.dataset.charger, {
+                actions: [...c.querySelectorAll('button[data-action]')].map(b => b.dataset.action),
+                disabled: [...c.querySelectorAll('button[aria-disabled=true]')].map(
+                    b => [b.dataset.action, b.title]),
+                why: c.querySelector('.why') && c.querySelector('.why').textContent,
+            }]))"""
+    )
+    words = CATALOGUE["en"]
+    for serial, why in (
+        (DISCONNECTED_SERIAL, "why.no_car"),
+        (OFFLINE_SERIAL, "why.offline"),
+        (ERROR_SERIAL, "why.error"),
+    ):
+        card = cards[serial]
+        assert not {"pause", "resume"} & set(card["actions"]), (serial, card)
+        assert card["why"] == words[why], serial
+        assert len(card["actions"]) == 1, "lock or unlock stays"
+    # A car connected and online: a working pause (or resume, once paused).
+    assert {"pause", "resume"} & set(cards[BUTTON_CHARGER.serial]["actions"])
+    assert cards[BUTTON_CHARGER.serial]["disabled"] == []
+    # Offline, the lock cannot work either: it stays, disabled, and says why on focus.
+    (lock_action, title) = cards[OFFLINE_SERIAL]["disabled"][0]
+    assert title == words["why.offline"]
+    selector = f"#charger-{OFFLINE_SERIAL} button[data-action={lock_action}]"
+    await page.evaluate(f"document.querySelector('{selector}').focus()")
+    await page.send(
+        "Input.dispatchKeyEvent", type="keyDown", key="Shift", code="ShiftLeft"
+    )  # keyboard modality, so :focus-visible applies
+    tip = await page.evaluate(
+        f"getComputedStyle(document.querySelector('{selector}'), '::after').content"
+    )
+    assert tip == json.dumps(words["why.offline"])
+    sent_before = pictured.sim.requests.count(method="POST")
+    await page.click(selector)
+    outcome = await page.wait_for(
+        f"document.querySelector('#charger-{OFFLINE_SERIAL} .outcome').textContent"
+    )
+    assert outcome == words["why.offline"]
+    assert pictured.sim.requests.count(method="POST") == sent_before
+
+
+async def test_values_refresh_without_a_reload(page: Page, running: Running) -> None:
+    serial = BUTTON_CHARGER.serial
+    await load(page, running.url)
+    await page.evaluate("window.notReloaded = true")
+    running.sim.set_observation(serial, TOTAL_POWER, 3.21)
+    shown = await page.wait_for(
+        f"""(v => v === '3.21' && v)(
+            document.querySelector('#charger-{serial} .power-value').textContent)"""
+    )
+    assert shown == "3.21"
+    assert await page.evaluate("window.notReloaded") is True
+    # The sparkline follows the history the service keeps.
+    await page.wait_for(f"!!document.querySelector('#charger-{serial} .spark-line')")
+
+
+async def test_a_refused_login_shows_a_banner_without_the_password(
+    browser: Browser, running: Running
+) -> None:
+    wrong = "not-the-password-42"
+    env = {
+        "EASEE_API_URL": running.sim.base_url,
+        "EASEE_STREAM_URL": running.sim.hub_url,
+        "EASEE_USERNAME": "demo",
+        "EASEE_PASSWORD": wrong,
+    }
+    app = create_app(load_settings(CommandLine(), env))
+    service = app[SERVICE]
+    async with serve(app) as url:
+        page = await browser.new_page()
+        try:
+
+            def refused() -> bool:
+                fleet = service.fleet
+                return fleet is not None and any(
+                    a.status.issue is AccountIssue.LOGIN_REFUSED for a in fleet.accounts.values()
+                )
+
+            await eventually(refused)
+            await page.set_viewport(1280, 900)
+            for lang in ("en", "fr"):
+                await load(page, url, f"?lang={lang}")
+                banner = await page.evaluate(
+                    """(n => n && {kind: n.dataset.notice, account: n.dataset.account,
+                        text: n.textContent, time: n.querySelector('time') !== null})(
+                        document.querySelector('#notices .notice'))"""
+                )
+                words = CATALOGUE[lang]
+                assert banner["kind"] == "login_refused"
+                assert banner["account"] == "default"
+                assert words["notice.login_refused"].format(account="default") in banner["text"]
+                assert banner["time"], "when the service tries again"
+                health = await page.evaluate("document.querySelector('.health').dataset.health")
+                assert health == "degraded"
+                assert (
+                    await page.evaluate("document.querySelector('.empty').textContent")
+                    == (words["empty.problem"])
+                )
+                assert wrong not in await page.evaluate("document.documentElement.outerHTML")
+            assert page.problems == []
+        finally:
+            await page.close()

@@ -27,6 +27,7 @@ from exporter.config.model import Webhooks, WebhookSecret, WebhookToken
 from exporter.easee.account import AccountConfig, EaseeAccount
 from exporter.easee.client import Credentials
 from exporter.easee.models import ChargerSummary
+from exporter.httpserver import ServiceRunner
 from exporter.selfmetrics import ServiceMetrics
 from exporter.simulator.server import run_simulator
 from exporter.simulator.simulator import Simulator
@@ -230,7 +231,7 @@ async def running_service(
 
         app.router.add_get("/metrics", plain_metrics)
         add_routes(app, controller)
-        runner = web.AppRunner(app, access_log=None)
+        runner = ServiceRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

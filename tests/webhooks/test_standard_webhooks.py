@@ -59,8 +59,31 @@ def test_malformed_signatures_are_refused_not_raised() -> None:
     # The standardwebhooks package raises ValueError / binascii.Error on these.
     for signature in ("v1", "garbage", "v1,!!!", "v1,", ",", "v2,abc", "v1,YWJj"):
         assert matching_key(headers(signature), VECTOR_BODY, [KEY]) is Failure.BAD_SIGNATURE
-    too_many = " ".join([VECTOR_SIGNATURE] * (MAX_SIGNATURES + 1))
-    assert matching_key(headers(too_many), VECTOR_BODY, [KEY]) is Failure.MALFORMED
+
+
+def test_eight_signature_entries_are_read_and_nine_are_refused() -> None:
+    # Written out, not taken from the module: a changed bound must fail here.
+    assert MAX_SIGNATURES == 8
+    filler = sign(OTHER_KEY, VECTOR_ID, VECTOR_TIMESTAMP, VECTOR_BODY)
+    eight = " ".join([filler] * 7 + [VECTOR_SIGNATURE])
+    assert matching_key(headers(eight), VECTOR_BODY, [KEY]) == 0
+    nine = " ".join([filler] * 8 + [VECTOR_SIGNATURE])
+    assert matching_key(headers(nine), VECTOR_BODY, [KEY]) is Failure.MALFORMED
+
+
+def test_webhook_id_characters_and_length_at_their_bounds() -> None:
+    now = VECTOR_TIMESTAMP
+    # "!" (33) and "~" (126) are the ends of the printable range; 256 characters the limit.
+    for webhook_id in ("!", "~", "msg!~", "!" * 256):
+        shaped = headers(VECTOR_SIGNATURE, webhook_id=webhook_id)
+        assert check_headers(shaped, now, 300) is None, webhook_id
+    for webhook_id in (" ", "\x7f", "msg\x1f", "!" * 257):
+        shaped = headers(VECTOR_SIGNATURE, webhook_id=webhook_id)
+        assert check_headers(shaped, now, 300) is Failure.MALFORMED, webhook_id
+    for stamp in ("9" * 12, "9" * 13):
+        shaped = SignedHeaders(VECTOR_ID, stamp, VECTOR_SIGNATURE)
+        expected = Failure.EXPIRED if len(stamp) == 12 else Failure.MALFORMED
+        assert check_headers(shaped, now, 300) is expected
 
 
 def test_timestamp_window_and_header_shapes() -> None:
