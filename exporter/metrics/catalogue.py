@@ -198,17 +198,7 @@ class _Readings:
                 number = _derived_row(spec.obs_id, charger.derived)
             else:
                 observation = observations.get(spec.obs_id)
-                if observation is None:
-                    continue
-                value = observation.value
-                # The common case inline (a scrape formats tens of thousands): a float reading,
-                # times its scale (exact for 1.0), left out when NaN as _number does.
-                if type(value) is float:
-                    number = value * spec.scale
-                    if number != number:
-                        continue
-                else:
-                    number = _number(spec, value)
+                number = None if observation is None else _number(spec, observation.value)
             if number is not None:
                 out.append((labels, number))
         return out
