@@ -6,8 +6,12 @@
 # Both stages use the interpreter CI tests with (Python 3.11), so the wheels built in the
 # first stage fit the second.
 FROM python:3.11-slim-bookworm AS builder
+# msgpack (a dependency of pysignalr) has no wheel for 32-bit ARM (linux/arm/v7), and this
+# stage has no compiler: there it builds its pure-Python fallback. The stream speaks JSON, so
+# nothing runs msgpack; on other platforms pip takes its binary wheel and ignores the switch.
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    MSGPACK_PUREPYTHON=1
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY exporter ./exporter

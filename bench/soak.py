@@ -15,7 +15,8 @@ the run and wakes near the end.
 Reports, from real measurements: readiness flaps and the time not ready outside the planned
 outages; the worst recovery after the cloud is healthy again; negotiates per scaled hour while
 failing; token renewals; when the silent charger turned offline and whether a replay revived
-it; RSS and open file descriptors over time. ``--check`` exits 1 when a target is missed.
+it; RSS and open file descriptors over time (the simulated cloud shares the process; its
+request and event logs are cleared at each sample). ``--check`` exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -50,8 +51,6 @@ from exporter.state import ChargerMeta, StateStore
 
 SILENT = "EH000003"
 CYCLE = 30.0
-#: Seconds of each cycle at which the schedule acts: (start, what).
-SCHEDULE = ((5.0, "close"), (12.0, "abort"), (18.0, "negotiate_down"), (24.0, "negotiate_up"))
 
 
 class CountingEvents:
@@ -245,52 +244,35 @@ async def soak(duration: float, *, scale: float = 100.0, token_lifetime: float =
             planned: list[tuple[float, float]] = []
             down_since: float | None = None
             healthy_at: float | None = None
-            negotiate_down = False
-            long_done = False
+            outage = False
             long_negotiates_before = 0
             silent_at: float | None = None
             woke_at: float | None = None
-            fired: set[tuple[int, float]] = set()
+            pending = timeline(duration, long_start, long_outage)
             next_sample = 0.0
             while (now := time.monotonic() - t0) < duration:
-                cycle, at = divmod(now, CYCLE)
-                in_long = long_start <= now < long_start + long_outage
-                for start, what in SCHEDULE:
-                    key = (int(cycle), start)
-                    if (
-                        at >= start
-                        and key not in fired
-                        and not in_long
-                        and not long_done_wait(now, long_start, long_outage)
-                    ):
-                        fired.add(key)
-                        if what in ("close", "abort"):
-                            planned.append((now, now))
-                            await sim.drop_streams(what)  # type: ignore[arg-type]
-                        elif what == "negotiate_down" and int(cycle) % 2 == 0:
-                            negotiate_down = True
-                            planned.append((now, now + 6.0))
-                            sim.set_faults(negotiate=NegotiateOverride(status=503))
-                            await sim.drop_streams("close")
-                        elif what == "negotiate_up" and negotiate_down:
-                            negotiate_down = False
-                            sim.clear_faults()
-                            healthy_at = now
-                if in_long and not negotiate_down and not long_done:
-                    negotiate_down = True
-                    long_done = True
-                    planned.append((now, now + long_outage))
-                    long_negotiates_before = len(sim.hub_events.of("negotiate_override"))
-                    sim.set_faults(negotiate=NegotiateOverride(status=503))
-                    await sim.drop_streams("abort")
-                if long_done and negotiate_down and now >= long_start + long_outage:
-                    negotiate_down = False
-                    report.long_outage_seconds = long_outage
-                    report.negotiates_in_long_outage = (
-                        len(sim.hub_events.of("negotiate_override")) - long_negotiates_before
-                    )
-                    sim.clear_faults()
-                    healthy_at = now
+                while pending and pending[0][0] <= now:
+                    _, what = pending.pop(0)
+                    if what in ("close", "abort"):
+                        planned.append((now, now))
+                        await sim.drop_streams(what)  # type: ignore[arg-type]
+                    elif what in ("down", "long_down"):
+                        outage = True
+                        length = long_outage if what == "long_down" else 6.0
+                        planned.append((now, now + length))
+                        long_negotiates_before = len(sim.hub_events.of("negotiate_override"))
+                        sim.set_faults(negotiate=NegotiateOverride(status=503))
+                        await sim.drop_streams("abort" if what == "long_down" else "close")
+                    else:  # "up", "long_up"
+                        outage = False
+                        if what == "long_up":
+                            report.long_outage_seconds = long_outage
+                            report.negotiates_in_long_outage = (
+                                len(sim.hub_events.of("negotiate_override"))
+                                - long_negotiates_before
+                            )
+                        sim.clear_faults()
+                        healthy_at = now
                 if silent_at is None and now >= 3.0:
                     sim.set_silent(SILENT)
                     silent_at = now
@@ -330,6 +312,11 @@ async def soak(duration: float, *, scale: float = 100.0, token_lifetime: float =
                     if serial != SILENT and online(serial) is False:
                         report.others_offline.append((round(now, 1), serial))
                 if now >= next_sample:
+                    if not outage:
+                        # The simulated cloud runs in this process and logs every request
+                        # and hub event: cleared, so the RSS trend is the client's.
+                        sim.requests.reset()
+                        sim.hub_events.reset()
                     report.rss_mib.append(round(rss_mib(), 1))
                     report.open_fds.append(open_fds())
                     collector.render(collector.snapshot(), openmetrics=False)
@@ -353,9 +340,25 @@ async def soak(duration: float, *, scale: float = 100.0, token_lifetime: float =
     return report
 
 
-def long_done_wait(now: float, long_start: float, long_outage: float) -> bool:
-    """The quiet time after the long outage, so its recovery is measured alone."""
-    return long_start + long_outage <= now < long_start + long_outage + 8.0
+def timeline(duration: float, long_start: float, long_outage: float) -> list[tuple[float, str]]:
+    """The fault schedule, in time order: every 30 s cycle a clean close, a TCP reset and
+    (every other cycle) 6 s of negotiate 503s; once, a long outage of ``long_outage`` seconds
+    from ``long_start``, with the cycles around it left out so its recovery is measured alone."""
+    events: list[tuple[float, str]] = [
+        (long_start, "long_down"),
+        (long_start + long_outage, "long_up"),
+    ]
+    quiet_until = long_start + long_outage + 8.0
+    cycle = 0
+    while cycle * CYCLE < duration:
+        base = cycle * CYCLE
+        # A cycle's events fall between base + 5 and base + 24.
+        if base + 24.0 < long_start or base + 5.0 > quiet_until:
+            events += [(base + 5.0, "close"), (base + 12.0, "abort")]
+            if cycle % 2 == 0:
+                events += [(base + 18.0, "down"), (base + 24.0, "up")]
+        cycle += 1
+    return sorted(e for e in events if e[0] < duration)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

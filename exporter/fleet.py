@@ -21,7 +21,7 @@ from exporter.easee.account import AccountConfig, ChargerRef, EaseeAccount
 from exporter.easee.client import Credentials
 from exporter.easee.enums import CHARGER_COLORS
 from exporter.easee.events import ClientEvents
-from exporter.easee.models import ChargerSummary
+from exporter.easee.models import ChargerSummary, Circuit, Site
 from exporter.easee.options import AccountOptions
 from exporter.state import ChargerMeta, StateStore
 
@@ -85,6 +85,7 @@ class Fleet:
         self._options: AccountOptions | None = None
         self._settings: Settings | None = None
         self._owner: dict[str, str] = {}  # charger id -> account name
+        self._sites: dict[str, tuple[Site, ...]] = {}
 
     @property
     def accounts(self) -> Mapping[str, EaseeAccount]:
@@ -151,6 +152,8 @@ class Fleet:
             await account.stop()
             _log.info("account stopped", account=name)
         self._forget_chargers(name, keep=())
+        self._sites.pop(name, None)
+        self._store.set_sites(name, ())
 
     def _new_account(self, config: AccountConfig, options: AccountOptions) -> EaseeAccount:
         return self._factory(
@@ -160,7 +163,16 @@ class Fleet:
             events=self._events,
             sink=self._store.apply,
             on_chargers=self._on_chargers,
+            on_sites=self._on_sites,
         )
+
+    def _on_sites(self, account: str, sites: Sequence[Site]) -> None:
+        self._sites[account] = tuple(sites)
+        self._store.set_sites(account, tuple(sites))
+        running = self._accounts.get(account)
+        if running is not None:
+            # The chargers' site and circuit labels come from the sites.
+            self._on_chargers(account, running.chargers)
 
     def _on_chargers(self, account: str, chargers: Sequence[ChargerSummary]) -> None:
         settings = self._settings
@@ -174,6 +186,7 @@ class Fleet:
                     (e for e in CHARGER_COLORS.entries if e.label == configured.color), None
                 )
                 color = int(entry.code) if entry is not None else color
+            site, circuit = self._placement(account, summary.charger_id)
             self._store.upsert_charger(
                 ChargerMeta(
                     charger_id=summary.charger_id,
@@ -181,10 +194,21 @@ class Fleet:
                     account=account,
                     color=color,
                     product_code=summary.product_code,
+                    site_id=None if site is None else site.site_id,
+                    site_name=None if site is None else site.name,
+                    circuit_id=None if circuit is None else circuit.circuit_id,
                 )
             )
             self._owner[summary.charger_id] = account
         self._forget_chargers(account, keep={c.charger_id for c in chargers})
+
+    def _placement(self, account: str, charger_id: str) -> tuple[Site | None, Circuit | None]:
+        """The site and circuit a charger is wired to, as far as its account's sites say."""
+        for site in self._sites.get(account, ()):
+            circuit = site.circuit_of(charger_id)
+            if circuit is not None:
+                return site, circuit
+        return None, None
 
     def _forget_chargers(self, account: str, keep: Sequence[str] | set[str]) -> None:
         for charger_id, owner in list(self._owner.items()):

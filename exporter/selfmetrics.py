@@ -20,7 +20,7 @@ from exporter.easee.decode import DecodeError
 #: Answers worth a series from the start: success, and the ones alerts watch.
 API_CODES = ("200", "202", "400", "401", "403", "404", "429", "500", "502", "503")
 TOKEN_RESULTS = ("refreshed", "login", "failed")
-COMMAND_ACTIONS = ("pause", "resume", "lock", "unlock")
+COMMAND_ACTIONS = ("pause", "resume", "lock", "unlock", "current", "circuit_current")
 COMMAND_RESULTS = (
     "confirmed",
     "unchanged",
@@ -31,7 +31,9 @@ COMMAND_RESULTS = (
     "cloud_unavailable",
     "error",
 )
-WEBHOOK_ROUTES = ("command", "alertmanager", "chargers")
+WEBHOOK_ROUTES = (
+    *("command", "current", "alertmanager", "chargers", "circuits", "circuit_current"),
+)
 WEBHOOK_STATUSES = ("200", "202", "400", "401", "403", "404", "409", "413", "429", "502", "503")
 AUTH_FAILURE_REASONS = (
     "missing",

@@ -73,7 +73,7 @@ from exporter.easee.derived import (
     derive,
     starts_new_session,
 )
-from exporter.easee.models import DataType, Observation
+from exporter.easee.models import DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, ObservationSpec
 from exporter.easee.phases import PHASE_INPUT_IDS, PhaseReadings, phase_readings
 
@@ -148,6 +148,8 @@ class StoreView:
     chargers: Mapping[str, ChargerView]
     last_update_at: float | None
     last_received_at: float | None
+    #: the sites of every account, with their circuits (empty until looked up)
+    sites: tuple[Site, ...] = ()
 
 
 def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:
@@ -312,6 +314,19 @@ class StateStore:
         self._last_received_at: float | None = None
         self._view: StoreView | None = None
         self._counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+        self._sites: dict[str, tuple[Site, ...]] = {}
+
+    # -- sites ------------------------------------------------------------------------------
+
+    def set_sites(self, account: str, sites: tuple[Site, ...]) -> None:
+        """The sites of one account, replacing what it had (empty: the account left)."""
+        if self._sites.get(account, ()) == sites:
+            return
+        if sites:
+            self._sites[account] = sites
+        else:
+            self._sites.pop(account, None)
+        self._view = None
 
     # -- charger set ------------------------------------------------------------------------
 
@@ -531,6 +546,7 @@ class StateStore:
                 chargers=_Chargers(self._chargers),
                 last_update_at=self._last_update_at,
                 last_received_at=self._last_received_at,
+                sites=tuple(site for sites in self._sites.values() for site in sites),
             )
             self._view = view
         return view

@@ -10,6 +10,7 @@ CONTRACT_METRICS = frozenset(
         "easee_charger_current_amperes",
         "easee_charger_energy_joules_total",
         "easee_charger_info",
+        "easee_charger_last_seen_timestamp_seconds",
         "easee_charger_last_update_timestamp_seconds",
         "easee_charger_online",
         "easee_charger_op_mode",
@@ -20,6 +21,8 @@ CONTRACT_METRICS = frozenset(
         "easee_charger_vehicle_connected",
         "easee_charger_voltage_volts",
         "easee_charger_wifi_rssi_dbm",
+        "easee_circuit_info",
+        "easee_circuit_rated_current_amperes",
         "easee_exporter_api_requests_total",
         "easee_exporter_build_info",
         "easee_exporter_commands_total",
@@ -33,6 +36,8 @@ CONTRACT_METRICS = frozenset(
 #: Names beyond the contract that the dashboards and alert rules were built on.
 AGREED_METRICS = frozenset(
     {
+        "easee_charger_circuit_dynamic_current_limit_amperes",
+        "easee_charger_circuit_max_current_amperes",
         "easee_charger_dynamic_current_limit_amperes",
         "easee_exporter_decode_errors_total",
         "easee_exporter_liveness_max_data_age_seconds",

@@ -3,7 +3,7 @@ an equipment (seed behaviour 12), then the history of the selected chargers."""
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import canvas, gauge, stat
+from grafana_foundation_sdk.builders import canvas, gauge, prometheus, stat
 from grafana_foundation_sdk.builders import dashboard as dashb
 from grafana_foundation_sdk.cog import builder as cogbuilder
 from grafana_foundation_sdk.models import common as cmn
@@ -258,19 +258,24 @@ def _power_gauge() -> gauge.Panel:
     )
 
 
+def _per_phase(metric: str) -> list[prometheus.Dataquery]:
+    """One instant query per phase, L1 to L3, as queries A to C."""
+    return [
+        prom(
+            f'max by (charger_id) ({metric}{{{SEL}, phase="{ph}"}})',
+            ph,
+            chr(ord("A") + i),
+            instant=True,
+        )
+        for i, ph in enumerate(("L1", "L2", "L3"))
+    ]
+
+
 def _phase_currents() -> gauge.Panel:
     return (
         P.gauge_panel(
             "Current per phase",
-            [
-                prom(
-                    f'max by (charger_id) (easee_charger_current_amperes{{{SEL}, phase="{ph}"}})',
-                    ph,
-                    chr(ord("A") + i),
-                    instant=True,
-                )
-                for i, ph in enumerate(("L1", "L2", "L3"))
-            ],
+            _per_phase("easee_charger_current_amperes"),
             unit="amp",
             min_val=0,
             max_val=32,
@@ -286,15 +291,7 @@ def _phase_voltages() -> stat.Panel:
     return (
         P.stat_panel(
             "Voltage per phase",
-            [
-                prom(
-                    f'max by (charger_id) (easee_charger_voltage_volts{{{SEL}, phase="{ph}"}})',
-                    ph,
-                    chr(ord("A") + i),
-                    instant=True,
-                )
-                for i, ph in enumerate(("L1", "L2", "L3"))
-            ],
+            _per_phase("easee_charger_voltage_volts"),
             unit="volt",
             decimals=0,
             text_mode=cmn.BigValueTextMode.VALUE_AND_NAME,
@@ -387,16 +384,17 @@ def _small_stats() -> list[stat.Panel]:
         [
             prom(
                 f"time() - max by (charger_id) "
-                f"(easee_charger_last_update_timestamp_seconds{{{SEL}}})",
+                f"(easee_charger_last_seen_timestamp_seconds{{{SEL}}})",
                 "age",
                 instant=True,
             )
         ],
         unit="s",
         decimals=0,
-        description="Seconds since the service last received data for this charger; the "
-        "liveness limit is 15 minutes.",
-    ).thresholds(thresholds((None, "green"), (300.0, "yellow"), (900.0, "red")))
+        description="Seconds since the charger's newest reading of its own (replays after a "
+        "reconnect carry old timestamps and do not count). An idle charger heartbeats about "
+        "every 15 minutes; after 20 (easee.charger_offline_after) it counts as offline.",
+    ).thresholds(thresholds((None, "green"), (900.0, "yellow"), (1200.0, "red")))
     limit = P.stat_panel(
         "Dynamic current limit",
         [
@@ -539,6 +537,20 @@ def build(s: Settings) -> dm.Dashboard:
         ],
         unit="kwatth",
     )
+    limit_history = P.timeseries_panel(
+        "Dynamic current limit",
+        [
+            prom(
+                _named(
+                    f"max by (charger_id) (easee_charger_dynamic_current_limit_amperes{{{SEL}}})"
+                ),
+                "{{name}}",
+            )
+        ],
+        unit="amp",
+        description="The charger's dynamic current limit (observation 48; 0 while paused), as "
+        "set by POST /api/v1/chargers/{id}/current or an automation, next to its power.",
+    ).min(0)
     currents = P.timeseries_panel(
         "Current per phase",
         [
@@ -552,9 +564,10 @@ def build(s: Settings) -> dm.Dashboard:
     for panel, gp in (
         (timeline, pos(0, 20, 24, 8)),
         (power, pos(0, 28, 12, 8)),
-        (energy, pos(12, 28, 12, 8)),
-        (session, pos(0, 36, 12, 8)),
-        (currents, pos(12, 36, 12, 8)),
+        (limit_history, pos(12, 28, 12, 8)),
+        (energy, pos(0, 36, 12, 8)),
+        (session, pos(12, 36, 12, 8)),
+        (currents, pos(0, 44, 24, 8)),
     ):
         d = place(d, panel, ids, gp)
     return d.build()

@@ -35,6 +35,55 @@ INFO = 'easee_charger_info{site=~"$site", account=~"$account"}'
 IN_SCOPE = f"and on (charger_id) {INFO}"
 
 
+#: The chargers' circuit label joined in (``easee_charger_info`` in the dashboard's scope).
+_WITH_CIRCUIT = (
+    "* on (job, instance, charger_id) group_left (circuit) "
+    f"max by (job, instance, charger_id, circuit) ({INFO})"
+)
+
+
+def _per_circuit(metric: str) -> str:
+    """A circuit reading of the chargers, per circuit (its chargers all report the same)."""
+    return f"max by (circuit, phase) ({metric} {_WITH_CIRCUIT})"
+
+
+def _circuit_panels() -> tuple[cogbuilder.Builder[dm.Panel], cogbuilder.Builder[dm.Panel]]:
+    """Per circuit: the dynamic limit against the maximum, and the current drawn."""
+    limits = P.timeseries_panel(
+        "Circuit limits per phase",
+        [
+            prom(
+                _per_circuit("easee_charger_circuit_dynamic_current_limit_amperes"),
+                "circuit {{circuit}} {{phase}} dynamic limit",
+            ),
+            prom(
+                _per_circuit("easee_charger_circuit_max_current_amperes"),
+                "circuit {{circuit}} {{phase}} maximum",
+            ),
+        ],
+        unit="amp",
+        description="The circuit's dynamic current limit (observations 111-113, set through "
+        "POST /api/v1/circuits/{id}/current) against its maximum (22-24).",
+    ).min(0)
+    drawn = P.timeseries_panel(
+        "Circuit current per phase",
+        [
+            prom(
+                f"sum by (circuit, phase) (easee_charger_current_amperes {_WITH_CIRCUIT})",
+                "circuit {{circuit}} {{phase}} drawn",
+            ),
+            prom(
+                _per_circuit("easee_charger_circuit_dynamic_current_limit_amperes"),
+                "circuit {{circuit}} {{phase}} dynamic limit",
+            ),
+        ],
+        unit="amp",
+        description="What the circuit's chargers draw together, per phase, under the circuit's "
+        "dynamic limit.",
+    ).min(0)
+    return limits, drawn
+
+
 def _scoped(expr: str) -> str:
     return f"({expr}) {IN_SCOPE}"
 
@@ -306,12 +355,15 @@ def build(s: Settings) -> dm.Dashboard:
         ],
         unit="kwatth",
     ).thresholds(thresholds((None, "green")))
+    limits, drawn = _circuit_panels()
     rest: list[tuple[cogbuilder.Builder[dm.Panel], dm.GridPos]] = [
         (by_state, pos(0, 4, 6, 8)),
         (over_time, pos(6, 4, 9, 8)),
         (fleet_power, pos(15, 4, 9, 8)),
         (_table(s), pos(0, 12, 24, 20)),
         (top, pos(0, 32, 24, 8)),
+        (limits, pos(0, 40, 12, 9)),
+        (drawn, pos(12, 40, 12, 9)),
     ]
     for item, gp in rest:
         d = place(d, item, ids, gp)

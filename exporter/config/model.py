@@ -45,7 +45,7 @@ EASEE_CALLS_PERIOD = 300.0
 MIN_TOKEN_LENGTH = 16
 MIN_SECRET_BYTES = 24  # Standard Webhooks: whsec_ + base64 of 24 to 64 random bytes
 
-Action = Literal["pause", "resume", "lock", "unlock", "read"]
+Action = Literal["pause", "resume", "lock", "unlock", "current", "circuit_current", "read"]
 ACTIONS: frozenset[Action] = frozenset(get_args(Action))
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 LogFormat = Literal["auto", "json", "console"]

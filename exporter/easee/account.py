@@ -2,10 +2,13 @@
 
 Start-up: log in (retrying with back-off; a refused password waits ``auth_failure_backoff``)
 -> the chargers (the configured list, else ``GET /api/chargers``) handed to ``on_chargers``
--> the stream (:mod:`exporter.easee.stream`), whose replay gives the initial state -> the
-snapshot loop. Every observation, from the stream or a snapshot, goes to the one injected
-``sink``; the store behind it keeps the newest per id, so replays and snapshots never move a
-reading backwards.
+-> the sites with their circuits (``GET /api/accounts/products``, one call, again every
+``site_refresh_interval``) handed to ``on_sites``, beside the stream; a failed look-up retries
+with the reconnect back-off and never holds the stream up -> the stream
+(:mod:`exporter.easee.stream`), whose replay gives the initial state -> the snapshot loop.
+Every observation, from the stream or a snapshot, goes to the one injected ``sink``; the
+store behind it keeps the newest per id, so replays and snapshots never move a reading
+backwards.
 
 Once logged in, the account renews its token ahead of expiry for as long as it runs
 (:meth:`~exporter.easee.tokens.TokenManager.keep_fresh`), so readiness never depends on
@@ -40,6 +43,7 @@ stops another's data. ``stop()`` cancels and awaits everything the account start
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import time
@@ -53,7 +57,7 @@ import structlog
 
 from exporter.easee.budget import RequestBudget
 from exporter.easee.client import Credentials, EaseeClient
-from exporter.easee.commands import Command
+from exporter.easee.commands import SET_DYNAMIC_CIRCUIT_CURRENT, ChargerCommand, CircuitCurrent
 from exporter.easee.decode import Decoder
 from exporter.easee.dispatch import CommandDispatcher
 from exporter.easee.errors import (
@@ -65,7 +69,14 @@ from exporter.easee.errors import (
     UnknownCharger,
 )
 from exporter.easee.events import ClientEvents
-from exporter.easee.models import ChargerSummary, CommandAccepted, CommandResponse, Observation
+from exporter.easee.models import (
+    ChargerSummary,
+    Circuit,
+    CommandAccepted,
+    CommandResponse,
+    Observation,
+    Site,
+)
 from exporter.easee.observations import OBSERVATIONS
 from exporter.easee.options import AccountOptions
 from exporter.easee.stream import EaseeStream, Received, StreamStatus
@@ -77,6 +88,7 @@ _T = TypeVar("_T")
 
 ObservationSink = Callable[[Observation], object]
 ChargersCallback = Callable[[str, Sequence[ChargerSummary]], None]
+SitesCallback = Callable[[str, Sequence[Site]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +187,7 @@ class EaseeAccount:
         events: ClientEvents,
         sink: ObservationSink,
         on_chargers: ChargersCallback,
+        on_sites: SitesCallback | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -190,6 +203,7 @@ class EaseeAccount:
         self._snapshot_ids = options.snapshot_ids or tuple(sorted(OBSERVATIONS))
         self._sink = sink
         self._on_chargers = on_chargers
+        self._on_sites = on_sites
         self._clock = clock
         self._wall_clock = wall_clock
         self._log = _log.bind(account=config.name)
@@ -227,6 +241,7 @@ class EaseeAccount:
         )
         self._stream: EaseeStream | None = None
         self._chargers: dict[str, ChargerSummary] = {}
+        self._sites: tuple[Site, ...] = ()
         self._problem = "not started"
         self._issue: AccountIssue | None = None
         self._retry_at: float | None = None
@@ -258,6 +273,11 @@ class EaseeAccount:
     def chargers(self) -> tuple[ChargerSummary, ...]:
         """The account's chargers, once known."""
         return tuple(self._chargers.values())
+
+    @property
+    def sites(self) -> tuple[Site, ...]:
+        """The account's sites with their circuits, once looked up (empty before)."""
+        return self._sites
 
     @property
     def status(self) -> AccountStatus:
@@ -322,7 +342,9 @@ class EaseeAccount:
 
     # ------------------------------------------------------------ commands
 
-    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+    async def send_command(
+        self, charger_id: str, command: ChargerCommand
+    ) -> CommandAccepted | None:
         """Send ``command`` to a charger of this account; Easee's acknowledgement.
 
         Raises the client's typed errors (:class:`~exporter.easee.errors.ChargerDisconnected`
@@ -344,8 +366,33 @@ class EaseeAccount:
         limit = self._options.command_timeout if within is None else within
         return await self._dispatcher.wait(accepted, limit)
 
+    async def set_circuit_current(
+        self, circuit: Circuit, current: CircuitCurrent
+    ) -> tuple[CommandAccepted, ...]:
+        """Set a circuit's dynamic current; what to wait for, one per charger of the circuit.
+
+        Easee answers 200 without ticks, yet every charger of the circuit sends a
+        CommandResponse 22: each is expected by the id-only rule of
+        :mod:`exporter.easee.dispatch` (after our POST, no other command 22 of ours waiting),
+        so the first verdict can be awaited with :meth:`wait_for_response`.
+        """
+        chargers = [c for c in circuit.charger_ids if c in self._chargers]
+        if not chargers:
+            raise UnknownCharger(str(circuit.circuit_id))
+        self._check_charger(chargers[0])
+        with contextlib.ExitStack() as stack:
+            posted = [stack.enter_context(self._dispatcher.in_flight(c)) for c in chargers]
+            await self._client.set_circuit_current(circuit.site_id, circuit.circuit_id, current)
+            expected = tuple(
+                CommandAccepted(charger_id=c, command_id=SET_DYNAMIC_CIRCUIT_CURRENT, ticks=0)
+                for c in chargers
+            )
+            for accepted, posted_at in zip(expected, posted, strict=True):
+                self._dispatcher.register(accepted, posted_at=posted_at)
+        return expected
+
     async def execute(
-        self, charger_id: str, command: Command, within: float | None = None
+        self, charger_id: str, command: ChargerCommand, within: float | None = None
     ) -> CommandResponse | None:
         """Send ``command`` and wait for the charger's verdict (``None``: nothing to confirm)."""
         accepted = await self.send_command(charger_id, command)
@@ -392,9 +439,11 @@ class EaseeAccount:
             ),
             name=f"easee-tokens-{self.name}",
         )
+        sites = asyncio.create_task(self._site_loop(), name=f"easee-sites-{self.name}")
         try:
             await self._stream_and_snapshots()
         finally:
+            await cancel_and_wait(sites)
             await cancel_and_wait(renewal)
 
     async def _stream_and_snapshots(self) -> None:
@@ -421,6 +470,33 @@ class EaseeAccount:
                 for ref in self._config.chargers
             ]
         return await self._client.list_chargers()
+
+    async def _site_loop(self) -> None:
+        backoff = self._options.backoff(self._clock)
+        while True:
+            backoff.attempt()
+            try:
+                sites = await self._client.list_sites()
+            except EaseeError as exc:
+                wait = exc.retry_after if isinstance(exc, RateLimited) else 0.0
+                backoff.failed(at_least=wait)
+                delay = backoff.delay()
+                self._log.info("site look-up failed", error=str(exc), retry_in=round(delay, 1))
+                await asyncio.sleep(delay)
+                continue
+            backoff.succeeded()
+            self._sites = sites
+            self._log.info(
+                "sites",
+                sites=[s.site_id for s in sites],
+                circuits=sum(len(s.circuits) for s in sites),
+            )
+            if self._on_sites is not None:
+                try:
+                    self._on_sites(self.name, sites)
+                except Exception:
+                    self._log.exception("site callback failed")
+            await asyncio.sleep(self._options.site_refresh_interval)
 
     async def _until_done(self, what: str, call: Callable[[], Awaitable[_T]]) -> _T:
         options = self._options

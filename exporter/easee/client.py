@@ -36,11 +36,12 @@ import aiohttp
 import structlog
 
 from exporter.easee.budget import RequestBudget
-from exporter.easee.commands import Command, read_command_answer
+from exporter.easee.commands import ChargerCommand, CircuitCurrent, read_command_answer
 from exporter.easee.errors import (
     AuthenticationError,
     ChargerDisconnected,
     CloudUnavailable,
+    CommandRejected,
     EaseeApiError,
     InvalidCredentials,
     IpBlocked,
@@ -49,7 +50,8 @@ from exporter.easee.errors import (
     RefreshTokenExpired,
 )
 from exporter.easee.events import ClientEvents
-from exporter.easee.models import ChargerSummary, CommandAccepted
+from exporter.easee.models import ChargerSummary, CommandAccepted, Site
+from exporter.easee.sites import parse_sites
 from exporter.easee.tokens import TokenManager, TokenSet, parse_token_answer
 
 _log = structlog.get_logger(__name__)
@@ -63,8 +65,10 @@ ENDPOINTS: tuple[str, ...] = (
     "details",
     "config",
     "site",
+    "products",
     "observations",
     "command",
+    "circuit_command",
 )
 
 _PROBLEM_CLASSES: dict[int, type[EaseeApiError]] = {
@@ -195,6 +199,15 @@ class EaseeClient:
             raise ProtocolError("chargers", "charger list is not a JSON array")
         return [_charger_summary(item) for item in answer.body if isinstance(item, Mapping)]
 
+    async def list_sites(self) -> tuple[Site, ...]:
+        """``GET /api/accounts/products``: the account's sites, circuits and Equalizers in one
+        call (pyeasee and Home Assistant use it; the per-site document costs one call per site
+        and Easee throttles it to 10 an hour)."""
+        answer = await self._call(
+            "products", "GET", "/api/accounts/products", kind=CallKind.BACKGROUND
+        )
+        return parse_sites(answer.body, endpoint="products")
+
     async def get_observations(
         self, charger_id: str, ids: Sequence[int]
     ) -> list[Mapping[str, Any]]:
@@ -212,7 +225,9 @@ class EaseeClient:
             raise ProtocolError("observations", "no observations array in the answer")
         return [item for item in items if isinstance(item, Mapping)]
 
-    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+    async def send_command(
+        self, charger_id: str, command: ChargerCommand
+    ) -> CommandAccepted | None:
         """``POST /api/chargers/{id}/commands/{name}``; the cloud's acknowledgement.
 
         ``None`` means Easee says nothing will follow on the stream (ticks 0, or a
@@ -231,6 +246,26 @@ class EaseeClient:
         return read_command_answer(
             answer.status, answer.body, answer.text, charger_id=charger_id, endpoint="command"
         )
+
+    async def set_circuit_current(
+        self, site_id: int, circuit_id: int, current: CircuitCurrent
+    ) -> None:
+        """``POST /api/sites/{site}/circuits/{circuit}/settings`` (or ``/dynamicCurrent`` with
+        a time to live). Easee answers 200 without ticks; the verdict comes from the circuit's
+        chargers (CommandResponse 22, then observations 111-113). A synchronous refusal raises
+        :class:`~exporter.easee.errors.CommandRejected`."""
+        answer = await self._call(
+            "circuit_command",
+            "POST",
+            f"/api/sites/{site_id}/circuits/{circuit_id}/{current.path}",
+            json_body=current.body,
+            kind=CallKind.COMMAND,
+        )
+        body = answer.body
+        # Whatever else the 200 carries (the settings, nothing), only an explicit refusal counts.
+        if isinstance(body, Mapping) and "wasAccepted" in body and body["wasAccepted"] is not True:
+            code = _int_or_none(body.get("resultCode"))
+            raise CommandRejected("circuit_command", str(circuit_id), code)
 
     # ------------------------------------------------------------------ auth
 

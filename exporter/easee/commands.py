@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Protocol
 
 from exporter.easee.errors import CommandRejected, ProtocolError
 from exporter.easee.models import CommandAccepted
@@ -36,6 +38,70 @@ class Command(enum.Enum):
         self.body: Mapping[str, object] | None = (
             None if body is None else MappingProxyType(dict(body))
         )
+
+
+class ChargerCommand(Protocol):
+    """What the client needs to send a charger command."""
+
+    @property
+    def endpoint(self) -> str:
+        """The name after ``/api/chargers/{id}/commands/``."""
+        ...
+
+    @property
+    def body(self) -> Mapping[str, object] | None:
+        """The JSON body, None for none."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicCurrent:
+    """``set_dynamic_charger_current``: the charger's volatile current limit (observation 48,
+    command id 48; 0 A pauses), for ``minutes`` (0: until changed or the charger restarts)."""
+
+    amps: int
+    minutes: int = 0
+
+    @property
+    def endpoint(self) -> str:
+        return "set_dynamic_charger_current"
+
+    @property
+    def body(self) -> Mapping[str, object]:
+        return MappingProxyType({"amps": self.amps, "minutes": self.minutes})
+
+
+#: Easee's CommandResponse id for every change of a circuit's dynamic current (3.4).
+SET_DYNAMIC_CIRCUIT_CURRENT = 22
+
+
+@dataclass(frozen=True, slots=True)
+class CircuitCurrent:
+    """A circuit's dynamic current per phase (observations 111-113 of its chargers).
+
+    Without a time to live it goes through the circuit settings
+    (``dynamicCircuitCurrentP1..P3``); with one through ``/dynamicCurrent``
+    (``phase1..3``, ``timeToLive`` in minutes). Both answer 200 and the chargers still send
+    a CommandResponse with id 22.
+    """
+
+    phases: tuple[float, float, float]
+    minutes: int | None = None
+
+    @property
+    def path(self) -> str:
+        return "settings" if self.minutes is None else "dynamicCurrent"
+
+    @property
+    def body(self) -> Mapping[str, object]:
+        l1, l2, l3 = self.phases
+        if self.minutes is None:
+            return {
+                "dynamicCircuitCurrentP1": l1,
+                "dynamicCircuitCurrentP2": l2,
+                "dynamicCircuitCurrentP3": l3,
+            }
+        return {"phase1": l1, "phase2": l2, "phase3": l3, "timeToLive": self.minutes}
 
 
 def read_command_answer(

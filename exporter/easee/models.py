@@ -80,3 +80,43 @@ class ChargerSummary:
     color: int | None = None
     level_of_access: int | None = None
     is_circuit_master: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Equalizer:
+    """An Easee Equalizer of a site, as ``GET /api/accounts/products`` lists it."""
+
+    equalizer_id: str
+    name: str
+    site_id: int | None = None
+    circuit_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Circuit:
+    """One circuit (a fuse in the site's panel) and the chargers wired to it."""
+
+    circuit_id: int
+    site_id: int
+    #: the panel's name for the circuit (``panelName``), e.g. "1"
+    panel: str
+    #: the fuse rating (``ratedCurrent``), None when Easee does not say
+    rated_current: float | None
+    charger_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A site of the account with its circuits and Equalizers."""
+
+    site_id: int
+    name: str
+    site_key: str = ""
+    #: the main fuse (``ratedCurrent``), None when Easee does not say
+    rated_current: float | None = None
+    circuits: tuple[Circuit, ...] = ()
+    equalizers: tuple[Equalizer, ...] = ()
+
+    def circuit_of(self, charger_id: str) -> Circuit | None:
+        """The circuit the charger is wired to, None when it is not on this site."""
+        return next((c for c in self.circuits if charger_id in c.charger_ids), None)

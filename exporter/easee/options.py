@@ -49,6 +49,10 @@ class AccountOptions:
     #: A charger silent this long on a healthy stream gets a snapshot anyway (idle chargers
     #: heartbeat every ~15 minutes): at most one call per charger per hour.
     charger_snapshot_after: float = 3600.0
+    #: Sites and circuits are looked up at start and again this often (one
+    #: ``GET /api/accounts/products`` per account): wiring changes are rare, and Easee
+    #: throttles the site documents to 10 calls an hour.
+    site_refresh_interval: float = 6 * 3600.0
     #: Observation ids asked for by a snapshot; empty means the decoder's whole table.
     snapshot_ids: tuple[int, ...] = field(default_factory=tuple)
 

@@ -18,10 +18,13 @@ Families, in exposition order:
 * ``easee_charger_observation_value`` for ids the table does not know;
 * ``easee_charger_last_update_timestamp_seconds`` and
   ``easee_charger_last_seen_timestamp_seconds`` (always exported);
-* ``easee_exporter_last_data_timestamp_seconds``, the one family without ``charger_id``.
+* the families of the whole view rather than of one charger: the circuits of the accounts'
+  sites (``easee_circuit_info``, ``easee_circuit_rated_current_amperes``) and
+  ``easee_exporter_last_data_timestamp_seconds``.
 
-A sample is ``(labels, value)``: ``labels`` are the label pairs other than ``charger_id``
-(which every charger family carries), value a float in the base unit.
+A sample is ``(labels, value)``: for a charger family ``labels`` are the label pairs other
+than ``charger_id`` (which every charger family carries), for a view family all of them;
+value a float in the base unit.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from exporter.easee.observations import (
 )
 from exporter.easee.phases import PhaseReading, PhaseReadings
 from exporter.metrics.filter import ExportFilter
-from exporter.state import ChargerView
+from exporter.state import ChargerView, StoreView
 
 Labels = tuple[tuple[str, str], ...]
 Sample = tuple[Labels, float]
@@ -61,6 +64,8 @@ CHARGER_INFO_LABELS = ("name", "account", "product", "site", "circuit", "firmwar
 LAST_UPDATE_METRIC = "easee_charger_last_update_timestamp_seconds"
 LAST_SEEN_METRIC = "easee_charger_last_seen_timestamp_seconds"
 LAST_DATA_METRIC = "easee_exporter_last_data_timestamp_seconds"
+CIRCUIT_INFO_METRIC = "easee_circuit_info"
+CIRCUIT_RATED_METRIC = "easee_circuit_rated_current_amperes"
 
 #: Groups whose gauges are live readings: dropped while a charger is offline (conventions.md
 #: 1.4), so that Grafana does not draw "last known" flat lines. State, lock, configuration and
@@ -373,15 +378,67 @@ class _Timestamp:
         return () if value is None else (((), value),)
 
 
+class ViewEmitter(Protocol):
+    """The samples of a family that belongs to the whole view, not to one charger."""
+
+    def samples(self, view: StoreView) -> Sequence[Sample]:
+        """Every sample of the family, each with all of its labels."""
+
+
+class _LastData:
+    def samples(self, view: StoreView) -> Sequence[Sample]:
+        received = view.last_received_at
+        return () if received is None else (((), received),)
+
+
+def _circuits(view: StoreView) -> Iterable[tuple[str, str, str, str, float | None]]:
+    """(circuit id, site id, site name, panel, rated current) of each circuit, once (two
+    accounts may share a site)."""
+    seen: set[int] = set()
+    for site in view.sites:
+        for circuit in site.circuits:
+            if circuit.circuit_id not in seen:
+                seen.add(circuit.circuit_id)
+                yield (
+                    str(circuit.circuit_id),
+                    str(site.site_id),
+                    site.name,
+                    circuit.panel,
+                    circuit.rated_current,
+                )
+
+
+class _CircuitInfo:
+    def samples(self, view: StoreView) -> Sequence[Sample]:
+        return [
+            (
+                (("circuit_id", circuit), ("site_id", site), ("site_name", name), ("panel", panel)),
+                1.0,
+            )
+            for circuit, site, name, panel, _ in _circuits(view)
+        ]
+
+
+class _CircuitRated:
+    def samples(self, view: StoreView) -> Sequence[Sample]:
+        return [
+            ((("circuit_id", circuit),), rated)
+            for circuit, _, _, _, rated in _circuits(view)
+            if rated is not None
+        ]
+
+
 # The catalogue ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """A family and the emitter of its per-charger samples (None for the global family)."""
+    """A family and what gives its samples: ``emit`` per charger, or ``of_view`` for a family
+    of the whole view (exactly one of the two)."""
 
     family: Family
     emit: Emitter | None
+    of_view: ViewEmitter | None = None
 
 
 _DERIVED_READERS: Mapping[str, Emitter] = {
@@ -522,6 +579,23 @@ def all_entries() -> tuple[Entry, ...]:
         unit=Unit.SECONDS,
         label_names=(),
     )
+    circuit_info = Family(
+        name=CIRCUIT_INFO_METRIC,
+        type=MetricType.INFO,
+        help="A circuit of the accounts' sites, always 1: its site and panel name, from "
+        "GET /api/accounts/products. Chargers carry the circuit id in easee_charger_info's "
+        "circuit label; the circuit readings (22-24, 70-79, 111-113) stay per charger.",
+        label_names=("circuit_id", "site_id", "site_name", "panel"),
+        groups=frozenset({Group.CIRCUIT}),
+    )
+    circuit_rated = Family(
+        name=CIRCUIT_RATED_METRIC,
+        type=MetricType.GAUGE,
+        help="The circuit's fuse rating in amperes (Easee ratedCurrent of the circuit).",
+        unit=Unit.AMPERES,
+        label_names=("circuit_id",),
+        groups=frozenset({Group.CIRCUIT}),
+    )
     return (
         Entry(info, _ChargerInfo()),
         *derived,
@@ -529,7 +603,9 @@ def all_entries() -> tuple[Entry, ...]:
         Entry(unknown, _UnknownReadings()),
         Entry(last_update, _Timestamp(lambda charger: charger.last_received_at)),
         Entry(last_seen, _Timestamp(lambda charger: charger.last_seen_at)),
-        Entry(last_data, None),
+        Entry(circuit_info, None, _CircuitInfo()),
+        Entry(circuit_rated, None, _CircuitRated()),
+        Entry(last_data, None, _LastData()),
     )
 
 

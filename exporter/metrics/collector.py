@@ -124,12 +124,8 @@ class ChargerCollector:
                     metric = built[index] = _new_family(entry.family)
                 _add(metric, entry.family, charger.meta.charger_id, samples)
         for index, entry in enumerate(entries):
-            if entry.emit is None and view.last_received_at is not None:
-                gauge = GaugeMetricFamily(
-                    entry.family.name, entry.family.help, unit=entry.family.unit.value
-                )
-                gauge.add_metric([], view.last_received_at)
-                built[index] = gauge
+            if entry.of_view is not None:
+                built[index] = _view_family(entry.family, entry.of_view.samples(view))
         return [metric for metric in built if metric is not None]
 
     def render(
@@ -160,6 +156,24 @@ def _new_family(family: Family) -> Metric:
     return GaugeMetricFamily(
         family.name, family.help, labels=family.label_names, unit=family.unit.value
     )
+
+
+def _view_family(family: Family, samples: Collection[Sample]) -> Metric | None:
+    """A family of the whole view (no ``charger_id``), None when it has no sample."""
+    if not samples:
+        return None
+    if family.type is MetricType.INFO:
+        info = InfoMetricFamily(family.family_name, family.help, labels=())
+        for labels, _ in samples:
+            info.add_metric([], dict(labels))
+        return info
+    gauge = GaugeMetricFamily(
+        family.name, family.help, labels=family.label_names, unit=family.unit.value
+    )
+    for labels, value in samples:
+        values = dict(labels)
+        gauge.add_metric([values[name] for name in family.label_names], value)
+    return gauge
 
 
 def _add(metric: Metric, family: Family, charger_id: str, samples: Collection[Sample]) -> None:

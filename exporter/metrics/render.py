@@ -170,10 +170,17 @@ class CachedRenderer:
                 if column.raw:
                     pieces.append(headers[index])
                     pieces.append(column)
-            elif view.last_received_at is not None:
-                line = f"{family.name} {go_float(view.last_received_at)}\n"
-                pieces.append(headers[index])
-                pieces.append(Piece(line.encode()))
+            else:
+                of_view = self._catalogue.entries[index].of_view
+                assert of_view is not None
+                # A handful of series (circuits, the last data time): rendered every scrape.
+                lines = "".join(
+                    f"{_shape(family, labels)[0]}{go_float(value)}\n"
+                    for labels, value in of_view.samples(view)
+                )
+                if lines:
+                    pieces.append(headers[index])
+                    pieces.append(Piece(lines.encode()))
         return pieces
 
     def _column(self, index: int) -> Piece:
@@ -283,10 +290,14 @@ class CachedRenderer:
 
 
 def _shape(family: Family, labels: Labels) -> tuple[str, str]:
-    """The text of a series before and after its ``charger_id`` label, up to the value.
+    """The text of a series before and after its ``charger_id`` label, up to the value; for a
+    family without ``charger_id``, the whole series text up to the value and "".
 
     Labels are sorted by name, as prometheus_client writes them.
     """
+    if not family.per_charger:
+        text = ",".join(f'{k}="{escape_label_value(v)}"' for k, v in sorted(labels))
+        return (f"{family.name}{{{text}}} " if text else f"{family.name} "), ""
     pairs = sorted((*labels, (CHARGER_LABEL, "")))
     at = pairs.index((CHARGER_LABEL, ""))
     before = "".join(f'{k}="{escape_label_value(v)}",' for k, v in pairs[:at])

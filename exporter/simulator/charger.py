@@ -119,6 +119,9 @@ class ChargerModel:
         self.online = spec.scenario != "offline"
         #: the charger lost power without the cloud noticing: 250 stays true, nothing is sent
         self.silent = False
+        #: model time at which a dynamic current set with a time to live lapses, and that TTL
+        self.dcc_until: float | None = None
+        self.dcc_ttl_minutes: int | None = None
         self.error = spec.scenario == "error"
         self.authorized = True
         self.car: Car | None = None
@@ -364,7 +367,10 @@ class ChargerModel:
         if not self.value(31) or self.dynamic_current <= 0:
             return 0.0
         circuit = float(self.value(22) or 32.0)
-        return min(self.dynamic_current, self.max_current, circuit)
+        # The circuit's dynamic limit on the phases the car draws from (111-113).
+        phases = (111,) if self.spec.phases == 1 else (111, 112, 113)
+        dynamic = min(float(self.value(obs_id) or 40.0) for obs_id in phases)
+        return min(self.dynamic_current, self.max_current, circuit, dynamic)
 
     def _amps_target(self) -> float:
         if self.car is None or self._charging_mode() != 3:

@@ -41,6 +41,8 @@ class ChargerSpec:
     color: int = 1
     firmware: int = 322
     cable_permanently_locked: bool = False
+    #: the panel number of the circuit (on the account's one site) the charger is wired to
+    circuit: int = 1
 
     def __post_init__(self) -> None:
         if self.scenario not in SCENARIOS:
@@ -49,6 +51,8 @@ class ChargerSpec:
             raise ValueError("phases must be 1 or 3")
         if not 6.0 <= self.max_current <= 32.0:
             raise ValueError("max_current must be within 6..32 A")
+        if not 1 <= self.circuit <= 99:
+            raise ValueError("circuit must be a panel number within 1..99")
 
     @property
     def display_name(self) -> str:

@@ -25,7 +25,7 @@ from exporter.simulator.problems import (
     problem_response,
     unauthorized,
 )
-from exporter.simulator.simulator import COMMANDS, Account, CommandAck, Simulator
+from exporter.simulator.simulator import COMMANDS, Account, Circuit, CommandAck, Simulator
 from exporter.simulator.wire import dumps, format_model_timestamp, format_timestamp, json_value
 
 #: The account a login request was for, so the request log can name it.
@@ -132,6 +132,10 @@ class RestApi:
             web.post("/api/chargers/{id}/settings", self.settings),
             web.get("/api/sites", self.sites),
             web.get("/api/sites/{site_id}", self.site_by_id),
+            web.get("/api/accounts/products", self.products),
+            web.get("/api/sites/{site_id}/circuits/{circuit_id}/settings", self.circuit_settings),
+            web.post("/api/sites/{site_id}/circuits/{circuit_id}/settings", self.set_circuit),
+            web.post("/api/sites/{site_id}/circuits/{circuit_id}/dynamicCurrent", self.set_circuit),
             web.get("/state/{id}/observations", self.observations),
             web.get("/health", self.health),
         ]
@@ -210,6 +214,45 @@ class RestApi:
         if request.match_info["site_id"] != str(account.site_id):
             return web.Response(status=404)
         return _json(self._site_json(account))
+
+    async def products(self, request: web.Request) -> web.StreamResponse:
+        # The SiteDTO list of every site the user can access (easee-equalizer.md 1).
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        site = self._site_json(account)
+        keys = (
+            *("id", "siteKey", "name", "levelOfAccess", "address", "siteType"),
+            *("ratedCurrent", "partnerId", "circuits", "equalizers"),
+        )
+        return _json([{**{key: site[key] for key in keys}, "userRole": 1}])
+
+    def _circuit(self, account: Account, request: web.Request) -> Circuit:
+        info = request.match_info
+        return self._sim.owned_circuit(account, info["site_id"], info["circuit_id"])
+
+    async def circuit_settings(self, request: web.Request) -> web.StreamResponse:
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        try:
+            return _json(self._sim.circuit_settings(self._circuit(account, request)))
+        except ProblemError as exc:
+            return exc.response()
+
+    async def set_circuit(self, request: web.Request) -> web.StreamResponse:
+        # Easee answers 200 with nothing to pair; the chargers send CommandResponse 22.
+        account = self._account(request)
+        if account is None:
+            return unauthorized()
+        try:
+            circuit = self._circuit(account, request)
+            body = await _json_body(request)
+            ttl_endpoint = request.path.endswith("/dynamicCurrent")
+            self._sim.set_circuit(circuit, body, ttl_endpoint=ttl_endpoint)
+        except ProblemError as exc:
+            return exc.response()
+        return web.Response(status=200)
 
     async def observations(self, request: web.Request) -> web.StreamResponse:
         async def answer(model: ChargerModel) -> web.StreamResponse:
@@ -298,13 +341,16 @@ class RestApi:
         account = self._sim.account_by_id(model.account_id)
         created = format_timestamp(account.created if account else 0.0, digits=6)[:-1]
         backplate = f"BP{spec.serial[-6:]}"
+        # The first charger of a circuit is its master (HA controller.py reads backPlate so).
+        circuit = account.circuit_of(spec.serial) if account else None
+        master = f"BP{circuit.serials[0][-6:]}" if circuit and circuit.serials else backplate
         return {
             "id": spec.serial,
             "name": spec.display_name,
             "color": spec.color,
             "createdOn": created,
             "updatedOn": created,
-            "backPlate": {"id": backplate, "masterBackPlateId": backplate},
+            "backPlate": {"id": backplate, "masterBackPlateId": master},
             "levelOfAccess": 1,
             "productCode": spec.product_code,
             "userRole": 1,
@@ -329,7 +375,6 @@ class RestApi:
 
     def _site_json(self, account: Account) -> dict[str, Any]:
         created = format_timestamp(account.created, digits=6)[:-1]
-        chargers = [self._charger_json(self._sim.chargers[s]) for s in account.serials]
         return {
             "contactInfo": {
                 "installerName": None,
@@ -348,16 +393,19 @@ class RestApi:
             "useDynamicMaster": False,
             "circuits": [
                 {
-                    "id": account.circuit_id,
+                    "id": circuit.circuit_id,
                     "siteId": account.site_id,
-                    "circuitPanelId": 1,
-                    "panelName": "1",
-                    "ratedCurrent": 25.0,
-                    "chargers": chargers,
+                    "circuitPanelId": circuit.panel,
+                    "panelName": str(circuit.panel),
+                    "ratedCurrent": circuit.rated_current,
+                    "chargers": [
+                        self._charger_json(self._sim.chargers[s]) for s in circuit.serials
+                    ],
                     "masterBackplate": None,
                     "useDynamicMaster": False,
                     "parentCircuitId": None,
                 }
+                for _, circuit in sorted(account.circuits.items())
             ],
             "equalizers": [],
             "createdOn": created,

@@ -99,6 +99,29 @@ SETTINGS: dict[str, SettingSpec] = {
 }
 
 
+#: Observations a circuit setting writes on each charger of the circuit, per phase.
+CIRCUIT_DYNAMIC_IDS = (111, 112, 113)
+CIRCUIT_MAX_IDS = (22, 23, 24)
+#: What the chargers report as the dynamic circuit current when nobody set one (fixtures).
+NO_CIRCUIT_LIMIT = 40.0
+#: ``SetDynamicCircuitCurrent``, the CommandResponse id of every circuit setting (3.4).
+CIRCUIT_COMMAND_ID = 22
+
+
+@dataclass(slots=True)
+class Circuit:
+    """A circuit of the account's site: a fuse in the panel and the chargers wired to it."""
+
+    circuit_id: int
+    panel: int
+    rated_current: float = 25.0
+    serials: list[str] = field(default_factory=list)
+    #: model time at which a dynamic current set with a time to live lapses (None: never)
+    dynamic_until: float | None = None
+    #: the time to live the last dynamic current came with (None: through the settings)
+    ttl_minutes: int | None = None
+
+
 @dataclass(slots=True)
 class Account:
     """An account at run time; its charger list can grow and shrink."""
@@ -107,9 +130,24 @@ class Account:
     username: str
     password: str
     site_id: int
-    circuit_id: int
     created: float
     serials: list[str] = field(default_factory=list)
+    #: by panel number
+    circuits: dict[int, Circuit] = field(default_factory=dict)
+
+    def circuit(self, panel: int) -> Circuit:
+        """The circuit of that panel number, created on first use."""
+        circuit = self.circuits.get(panel)
+        if circuit is None:
+            circuit_id = 60000 + self.account_id + 10000 * (panel - 1)
+            circuit = self.circuits[panel] = Circuit(circuit_id=circuit_id, panel=panel)
+        return circuit
+
+    def circuit_by_id(self, circuit_id: int) -> Circuit | None:
+        return next((c for c in self.circuits.values() if c.circuit_id == circuit_id), None)
+
+    def circuit_of(self, serial: str) -> Circuit | None:
+        return next((c for c in self.circuits.values() if serial in c.serials), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +204,6 @@ class Simulator:
             username=account.username,
             password=account.password,
             site_id=50000 + account_id,
-            circuit_id=60000 + account_id,
             created=float(int(self.clock.now() - 400 * 86400)),
         )
         self.accounts[account.username] = runtime
@@ -212,6 +249,7 @@ class Simulator:
         )
         self.chargers[spec.serial] = model
         account.serials.append(spec.serial)
+        account.circuit(spec.circuit).serials.append(spec.serial)
         return model
 
     def add_charger(self, username: str, spec: ChargerSpec | None = None) -> str:
@@ -237,6 +275,9 @@ class Simulator:
         del self.chargers[serial]
         account = self._accounts_by_id[model.account_id]
         account.serials.remove(serial)
+        circuit = account.circuit_of(serial)
+        if circuit is not None:
+            circuit.serials.remove(serial)
 
     def charger(self, serial: str) -> ChargerModel:
         try:
@@ -416,6 +457,18 @@ class Simulator:
         updates: list[Update] = []
         for model in list(self.chargers.values()):
             updates.extend(model.step(t))
+            if model.dcc_until is not None and t >= model.dcc_until and model.online:
+                # The time to live ran out: the charger goes back to its maximum.
+                model.dcc_until = None
+                updates.extend(model.apply_dynamic_current(model.max_current, t))
+                updates.extend(model.settle(t))
+        for account in self.accounts.values():
+            for circuit in account.circuits.values():
+                if circuit.dynamic_until is not None and t >= circuit.dynamic_until:
+                    circuit.dynamic_until = None
+                    limit = (NO_CIRCUIT_LIMIT,) * 3
+                    for serial in circuit.serials:
+                        updates.extend(self._circuit_values(serial, CIRCUIT_DYNAMIC_IDS, limit, t))
         return self._publish(updates)
 
     def push_burst(self, count: int, serials: list[str] | None = None, obs_id: int = 150) -> int:
@@ -523,7 +576,12 @@ class Simulator:
                 raise ProblemError(
                     VALIDATION_FAILED, errors={"amps": ["A number >= 0 is required."]}
                 )
-            return _Action(dcc=float(amps))
+            minutes = body.get("minutes", 0) if isinstance(body, dict) else 0
+            if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+                raise ProblemError(
+                    VALIDATION_FAILED, errors={"minutes": ["An integer >= 0 is required."]}
+                )
+            return _Action(dcc=float(amps), ttl_minutes=minutes)
         return _Action()
 
     def settings(self, account: Account, serial: str, body: Any) -> list[CommandAck]:
@@ -571,6 +629,8 @@ class Simulator:
         settle = False
         if action.dcc is not None:
             self._publish(model.apply_dynamic_current(action.dcc, now))
+            model.dcc_ttl_minutes = action.ttl_minutes
+            model.dcc_until = now + 60 * action.ttl_minutes if action.ttl_minutes else None
             settle = True
         if action.authorize is not None:
             model.authorize(action.authorize, now)
@@ -610,6 +670,85 @@ class Simulator:
             "ticks": ack.ticks,
         }
 
+    # ------------------------------------------------------------ circuits
+
+    def owned_circuit(self, account: Account, site_id: str, circuit_id: str) -> Circuit:
+        """The circuit of the account's site (404 for any other)."""
+        circuit = account.circuit_by_id(int(circuit_id)) if circuit_id.isdigit() else None
+        if site_id != str(account.site_id) or circuit is None:
+            raise ProblemError(NOT_FOUND)
+        return circuit
+
+    def circuit_settings(self, circuit: Circuit) -> dict[str, Any]:
+        """``GET /api/sites/{site}/circuits/{circuit}/settings``, read from its first charger."""
+        first = self.chargers.get(circuit.serials[0]) if circuit.serials else None
+
+        def value(obs_id: int, default: float) -> float:
+            read = first.value(obs_id) if first is not None else None
+            return float(read) if isinstance(read, int | float) else default
+
+        settings: dict[str, Any] = {
+            "allowOfflineMaxCircuitCurrent": False,
+            "equalizerId": None,
+            "masterChargerId": circuit.serials[0] if circuit.serials else None,
+            "useDynamicMaster": False,
+            "enableIdleCurrent": False,
+        }
+        for phase, (dynamic, maximum) in enumerate(
+            zip(CIRCUIT_DYNAMIC_IDS, CIRCUIT_MAX_IDS, strict=True), start=1
+        ):
+            settings[f"dynamicCircuitCurrentP{phase}"] = value(dynamic, NO_CIRCUIT_LIMIT)
+            settings[f"maxCircuitCurrentP{phase}"] = value(maximum, circuit.rated_current)
+            settings[f"offlineMaxCircuitCurrentP{phase}"] = 16
+        return settings
+
+    def set_circuit(self, circuit: Circuit, body: Any, *, ttl_endpoint: bool) -> None:
+        """``POST .../circuits/{id}/settings`` or ``.../dynamicCurrent``: the new values reach
+        every charger of the circuit (pushed on the stream), each of which then sends a
+        CommandResponse 22. Raises ProblemError for a bad body."""
+        if not isinstance(body, dict):
+            raise ProblemError(VALIDATION_FAILED, errors={"body": ["A JSON object is required."]})
+        keys = (
+            ("phase1", "phase2", "phase3")
+            if ttl_endpoint
+            else tuple(f"dynamicCircuitCurrentP{n}" for n in (1, 2, 3))
+        )
+        dynamic = [_amperes(body, key) for key in keys]
+        maximum = [
+            None if ttl_endpoint else _amperes(body, f"maxCircuitCurrentP{n}") for n in (1, 2, 3)
+        ]
+        ttl = body.get("timeToLive", 0)
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+            raise ProblemError(VALIDATION_FAILED, errors={"timeToLive": ["Minutes >= 0."]})
+        now = self.clock.now()
+        accepted = not self.faults.reject_commands
+        answering: list[CommandAck] = []
+        for serial in circuit.serials:
+            model = self.chargers[serial]
+            if not model.online or model.silent:
+                continue  # an offline charger never hears of it
+            answering.append(CommandAck(serial, CIRCUIT_COMMAND_ID, self._ticks()))
+        if accepted:
+            circuit.ttl_minutes = int(ttl) if ttl_endpoint else None
+            circuit.dynamic_until = now + 60 * ttl if ttl_endpoint and ttl else None
+            for ack in answering:
+                updates = self._circuit_values(ack.device, CIRCUIT_MAX_IDS, maximum, now)
+                updates += self._circuit_values(ack.device, CIRCUIT_DYNAMIC_IDS, dynamic, now)
+                self._publish(updates)
+        for ack in answering:
+            self.spawn(self._respond(ack.device, [ack], accepted, settle=False))
+
+    def _circuit_values(
+        self, serial: str, ids: tuple[int, ...], values: Any, ts: float
+    ) -> list[Update]:
+        model = self.chargers[serial]
+        updates = [
+            update
+            for obs_id, value in zip(ids, values, strict=True)
+            if value is not None and (update := model.set(obs_id, value, ts, force=True))
+        ]
+        return updates + model.settle(ts) if updates else updates
+
     # ------------------------------------------------------------ tasks
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -642,13 +781,24 @@ class Simulator:
         await self.hub.shutdown()
 
 
+def _amperes(body: dict[str, Any], key: str) -> float | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ProblemError(VALIDATION_FAILED, errors={key: ["A number >= 0 is required."]})
+    return float(value)
+
+
 @dataclass(frozen=True, slots=True)
 class _Action:
     """What one command or setting does to the charger model."""
 
     dcc: float | None = None
+    #: the dynamic charger current's time to live (0 or None: until changed)
+    ttl_minutes: int | None = None
     authorize: bool | None = None
     setting: tuple[int, Any] | None = None
 
 
-__all__ = ["COMMANDS", "SETTINGS", "Account", "CommandAck", "DataType", "Simulator"]
+__all__ = ["COMMANDS", "SETTINGS", "Account", "Circuit", "CommandAck", "DataType", "Simulator"]

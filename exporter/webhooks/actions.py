@@ -1,18 +1,24 @@
-"""The four actions of the control API, in terms of the Easee package's commands and state.
+"""The actions of the control API, in terms of the Easee package's commands and state.
 
-What an action sends is :class:`exporter.easee.commands.Command`; whether a charger is
-already where an action would take it is read from the store's derived values
+What an action sends is :class:`exporter.easee.commands.Command` (or, for a current, a
+:class:`~exporter.easee.commands.DynamicCurrent`); whether a charger is already where an
+action would take it is read from the store's derived values
 (:class:`exporter.easee.derived.DerivedState`), the one place that knows what "paused" and
-"permanently locked" mean in Easee observations. This module only ties the two together
-and says which actions need a car and which write the charger's flash memory.
+"permanently locked" mean in Easee observations, or for a current from observation 48. This
+module only ties the two together and says which actions need a car and which write the
+charger's flash memory. An :class:`Intent` is an action with its arguments: what a request
+asks for, and what identical concurrent requests share.
 """
 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
-from exporter.easee.commands import Command
+from exporter.easee.commands import ChargerCommand, Command, DynamicCurrent
 from exporter.easee.derived import DerivedState
+from exporter.easee.observations import ObservationId
+from exporter.state import ChargerView
 
 
 class Action(enum.StrEnum):
@@ -22,10 +28,10 @@ class Action(enum.StrEnum):
     RESUME = "resume"
     LOCK = "lock"
     UNLOCK = "unlock"
-
-    @property
-    def command(self) -> Command:
-        return _COMMANDS[self]
+    #: ``POST /api/v1/chargers/{charger_id}/current`` (it takes a body)
+    CURRENT = "current"
+    #: ``POST /api/v1/circuits/{circuit_id}/current``
+    CIRCUIT_CURRENT = "circuit_current"
 
     @property
     def needs_vehicle(self) -> bool:
@@ -52,7 +58,79 @@ _COMMANDS = {
     Action.UNLOCK: Command.UNLOCK,
 }
 
-ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in Action)
+#: The actions of ``POST /api/v1/chargers/{charger_id}/{action}`` that take no body.
+SWITCHES: tuple[Action, ...] = tuple(_COMMANDS)
+ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in SWITCHES)
+#: Every action an Alertmanager alert may name.
+ALERT_ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in Action)
+
+#: The smallest current a charger offers a car, and the maximum when it did not report one.
+MIN_CHARGING_CURRENT = 6
+DEFAULT_MAX_CURRENT = 32.0
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """An action on a charger with its arguments (``amperes`` for a current)."""
+
+    action: Action
+    amperes: int | None = None
+    ttl_minutes: int | None = None
+
+    @property
+    def command(self) -> ChargerCommand:
+        if self.action is Action.CURRENT:
+            assert self.amperes is not None
+            return DynamicCurrent(self.amperes, self.ttl_minutes or 0)
+        return _COMMANDS[self.action]
+
+    @property
+    def idempotent(self) -> bool:
+        """Whether a charger already there needs nothing sent: a current with a time to live
+        is sent again, as that renews it."""
+        return self.ttl_minutes is None
+
+    def reached(self, view: ChargerView) -> bool:
+        """True when the charger is known to be where this intent would take it."""
+        if self.action is Action.CURRENT:
+            return dynamic_current(view) == self.amperes
+        return reached(self.action, view.derived)
+
+    def __str__(self) -> str:
+        if self.action is Action.CURRENT:
+            ttl = "" if self.ttl_minutes is None else f" for {self.ttl_minutes} min"
+            return f"current {self.amperes} A{ttl}"
+        return self.action.value
+
+    def words(self) -> str:
+        """The state reached, for an answer's detail: "paused", "at 16 A"."""
+        if self.action is Action.CURRENT:
+            return f"at {self.amperes} A"
+        return _STATE_WORDS[self.action]
+
+
+_STATE_WORDS = {
+    Action.PAUSE: "paused",
+    Action.RESUME: "not paused",
+    Action.LOCK: "permanently locked",
+    Action.UNLOCK: "not permanently locked",
+}
+
+
+def dynamic_current(view: ChargerView) -> float | None:
+    """The charger's dynamic current limit now (observation 48), None when not reported."""
+    value = view.value(ObservationId.DYNAMIC_CHARGER_CURRENT)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def max_current(view: ChargerView | None) -> float:
+    """The charger's maximum current (observation 47), 32 A when it did not report one."""
+    value = None if view is None else view.value(ObservationId.MAX_CHARGER_CURRENT)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        return DEFAULT_MAX_CURRENT
+    return float(value)
 
 
 def reached(action: Action, state: DerivedState) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 
+from pydantic import ValidationError
+
 from exporter.webhooks.problems import Problem
 
 
@@ -32,3 +34,11 @@ def parse_json(body: bytes) -> object:
         raise Problem(
             "bad-request", "the body's JSON has a number this service does not accept"
         ) from None
+
+
+def validation_detail(error: ValidationError) -> str:
+    """What a body got wrong, by member path, never echoing a value (the first five)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+        for e in error.errors(include_input=False, include_url=False)[:5]
+    )

@@ -41,7 +41,9 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 BODY = web.RequestKey("body", bytes)
 
 #: Route names counted in ``easee_exporter_webhook_requests_total{route}``.
-COUNTED_ROUTES = frozenset({"command", "alertmanager", "chargers"})
+COUNTED_ROUTES = frozenset(
+    {"command", "current", "alertmanager", "chargers", "circuits", "circuit_current"}
+)
 #: Routes anyone may call.
 PUBLIC_ROUTES = frozenset({"openapi"})
 

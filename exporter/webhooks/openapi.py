@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from exporter import __version__
-from exporter.webhooks.actions import ACTION_NAMES
+from exporter.webhooks.actions import ACTION_NAMES, ALERT_ACTION_NAMES, MIN_CHARGING_CURRENT
+from exporter.webhooks.currents import MAX_TTL_MINUTES
 from exporter.webhooks.problems import KINDS, TYPE_PREFIX
 
 JSON = "application/json"
@@ -25,6 +26,7 @@ _RESULTS = [
     "cloud_unavailable",
     "error",
     "unknown_charger",
+    "unknown_circuit",
 ]
 _ALERT_RESULTS = [
     *_RESULTS,
@@ -97,6 +99,14 @@ _NAMES_A_CHARGER: dict[str, Any] = {
     ]
 }
 
+_PHASES: dict[str, Any] = {
+    "type": "array",
+    "minItems": 3,
+    "maxItems": 3,
+    "items": {"type": "number"},
+    "description": "amperes on L1, L2, L3",
+}
+
 _SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
@@ -111,7 +121,8 @@ _SCHEMAS: dict[str, Any] = {
             "status": {"type": "integer", "minimum": 400, "maximum": 599},
             "detail": {"type": "string"},
             "charger_id": {"type": "string"},
-            "action": {"type": "string", "enum": list(ACTION_NAMES)},
+            "circuit_id": {"type": "integer"},
+            "action": {"type": "string", "enum": list(ALERT_ACTION_NAMES)},
             "result": {"type": "string", "enum": _RESULTS},
             "results": {"type": "array", "items": _ref("AlertResult")},
         },
@@ -123,13 +134,91 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Charger": {
         "type": "object",
-        "required": ["charger_id", "name", "account", *_STATE_PROPERTIES, "last_update"],
+        "required": [
+            *("charger_id", "name", "account", *_STATE_PROPERTIES),
+            *("circuit_id", "dynamic_current", "last_update"),
+        ],
         "properties": {
             "charger_id": {"type": "string"},
             "name": {"type": "string"},
             "account": {"type": "string"},
             **_STATE_PROPERTIES,
+            "circuit_id": _nullable({"type": "integer"}),
+            "dynamic_current": _nullable(
+                {"type": "number", "description": "observation 48, amperes (0: paused)"}
+            ),
             "last_update": _nullable({"type": "string", "format": "date-time"}),
+        },
+    },
+    "ChargerCurrent": {
+        "type": "object",
+        "required": ["amperes"],
+        "additionalProperties": False,
+        "properties": {
+            "amperes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": f"0 (pause) or {MIN_CHARGING_CURRENT} A up to the charger's "
+                "maximum (observation 47, else 32)",
+            },
+            "ttl_minutes": {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": MAX_TTL_MINUTES,
+                "description": "minutes before Easee lifts the limit (0: until changed); "
+                "sent again even when the charger is already at that current",
+            },
+        },
+    },
+    "CircuitCurrent": {
+        "type": "object",
+        "additionalProperties": False,
+        "oneOf": [{"required": ["amperes"]}, {"required": ["phases"]}],
+        "properties": {
+            "amperes": {"type": "number", "minimum": 0, "description": "every phase"},
+            "phases": {
+                "type": "array",
+                "minItems": 3,
+                "maxItems": 3,
+                "items": {"type": "number", "minimum": 0},
+                "description": "L1, L2, L3, each at most the circuit's maximum",
+            },
+            "ttl_minutes": {"type": "integer", "minimum": 0, "maximum": MAX_TTL_MINUTES},
+        },
+    },
+    "Circuit": {
+        "type": "object",
+        "required": [
+            *("circuit_id", "site_id", "site_name", "panel", "rated_current"),
+            *("max_current", "dynamic_current", "chargers"),
+        ],
+        "properties": {
+            "circuit_id": {"type": "integer"},
+            "site_id": {"type": "integer"},
+            "site_name": {"type": "string"},
+            "panel": {"type": "string"},
+            "rated_current": _nullable({"type": "number"}),
+            "max_current": _nullable(_PHASES),
+            "dynamic_current": _nullable(_PHASES),
+            "chargers": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "CircuitResult": {
+        "type": "object",
+        "required": [
+            *("circuit_id", "action", "result", "detail", "latency_ms", "phases"),
+            *("ttl_minutes", "command", "dynamic_current"),
+        ],
+        "properties": {
+            "circuit_id": {"type": "integer"},
+            "action": {"type": "string", "enum": ["circuit_current"]},
+            "result": {"type": "string", "enum": ["confirmed", "unchanged", "accepted"]},
+            "detail": {"type": "string"},
+            "latency_ms": {"type": "number", "minimum": 0},
+            "phases": _PHASES,
+            "ttl_minutes": _nullable({"type": "integer"}),
+            "command": _nullable(_ref("Command")),
+            "dynamic_current": _nullable(_PHASES),
         },
     },
     "Command": {
@@ -166,12 +255,14 @@ _SCHEMAS: dict[str, Any] = {
         ],
         "properties": {
             "charger_id": {"type": "string"},
-            "action": {"type": "string", "enum": list(ACTION_NAMES)},
+            "action": {"type": "string", "enum": [*ACTION_NAMES, "current"]},
             "result": {"type": "string", "enum": ["confirmed", "unchanged", "accepted"]},
             "detail": {"type": "string"},
             "latency_ms": {"type": "number", "minimum": 0},
             "command": _nullable(_ref("Command")),
             "state": _nullable(_ref("ChargerState")),
+            "amperes": {"type": "integer", "description": "the current asked for (current)"},
+            "ttl_minutes": _nullable({"type": "integer"}),
         },
     },
     "Alert": {
@@ -182,11 +273,20 @@ _SCHEMAS: dict[str, Any] = {
             "labels": {
                 "type": "object",
                 "description": "easee_action runs while firing, easee_resolve_action when "
-                "resolved, on charger_id; alerts without easee_action are ignored.",
+                "resolved, on charger_id; current and circuit_current set easee_amperes (on "
+                "charger_id, on circuit_id) and restore the previous current, or "
+                "easee_resolve_amperes, when resolved; alerts without easee_action are "
+                "ignored.",
                 "properties": {
-                    "easee_action": {"type": "string", "enum": list(ACTION_NAMES)},
+                    "easee_action": {"type": "string", "enum": list(ALERT_ACTION_NAMES)},
                     "easee_resolve_action": {"type": "string", "enum": list(ACTION_NAMES)},
+                    "easee_amperes": {"type": "string", "pattern": "^[0-9]{1,6}(\\.[0-9]{1,6})?$"},
+                    "easee_resolve_amperes": {
+                        "type": "string",
+                        "pattern": "^[0-9]{1,6}(\\.[0-9]{1,6})?$",
+                    },
                     "charger_id": {"type": "string"},
+                    "circuit_id": {"type": "string", "pattern": "^[0-9]{1,11}$"},
                 },
                 "additionalProperties": {"type": "string"},
             },
@@ -207,6 +307,14 @@ _SCHEMAS: dict[str, Any] = {
                 }
             },
             {"properties": {"labels": _NAMES_A_CHARGER}},
+            {
+                "properties": {
+                    "labels": {
+                        "required": ["easee_action", "circuit_id"],
+                        "properties": {"easee_action": {"enum": ["circuit_current"]}},
+                    }
+                }
+            },
         ],
     },
     "AlertmanagerNotification": {
@@ -247,7 +355,8 @@ _SCHEMAS: dict[str, Any] = {
             "fingerprint": _nullable({"type": "string"}),
             "status": {"type": "string", "enum": ["firing", "resolved"]},
             "charger_id": _nullable({"type": "string"}),
-            "action": _nullable({"type": "string", "enum": list(ACTION_NAMES)}),
+            "circuit_id": {"type": "integer"},
+            "action": _nullable({"type": "string", "enum": list(ALERT_ACTION_NAMES)}),
             "result": {"type": "string", "enum": _ALERT_RESULTS},
             "detail": {"type": "string"},
         },
@@ -272,14 +381,15 @@ _RESPONSES: dict[str, Any] = {
         "content": {PROBLEM: {"schema": _ref("Problem")}},
     },
     "Forbidden": _problem_response("The credential lacks this action or charger."),
-    "NotFound": _problem_response("Unknown charger."),
+    "NotFound": _problem_response("Unknown charger or circuit."),
     "Conflict": _problem_response(
         "Not possible now: no car connected (pause, resume) or the charger is offline."
     ),
     "TooLarge": _problem_response("The body is larger than web.max_body_size."),
     "TooMany": _problem_response(
         "Too many failed authentications from this address, the permanent lock switched too "
-        "often (web.lock_rate), or another command to the charger is in progress.",
+        "often (web.lock_rate), or another command to the charger (change of the circuit) "
+        "is in progress.",
         retry_after=True,
     ),
     "Rejected": _problem_response(
@@ -300,6 +410,42 @@ _AUTH_RESPONSES = {
 }
 
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"standardWebhooks": []}]
+
+
+def _current_operation(
+    operation_id: str,
+    summary: str,
+    description: str,
+    target: dict[str, Any],
+    body: str,
+    result: str,
+    *,
+    wait: dict[str, Any],
+    errors: dict[str, Any],
+) -> dict[str, Any]:
+    """A POST that sets a current: its target in the path, ``?wait``, a JSON body, and the
+    answers of a command."""
+    return {
+        "post": {
+            "operationId": operation_id,
+            "summary": summary,
+            "description": description,
+            "security": _SECURITY,
+            "parameters": [target, wait],
+            "requestBody": {"required": True, "content": {JSON: {"schema": _ref(body)}}},
+            "responses": {
+                "200": {
+                    "description": "Confirmed, or already at that current.",
+                    "content": {JSON: {"schema": _ref(result)}},
+                },
+                "202": {
+                    "description": "`?wait=false`: the cloud accepted the change.",
+                    "content": {JSON: {"schema": _ref(result)}},
+                },
+                **errors,
+            },
+        }
+    }
 
 
 def document(prefix: str = "/api/v1") -> dict[str, Any]:
@@ -396,6 +542,73 @@ def document(prefix: str = "/api/v1") -> dict[str, Any]:
             },
         }
     }
+    wait = {
+        "name": "wait",
+        "in": "query",
+        "required": False,
+        "description": "false: answer 202 once the cloud accepted the command",
+        "schema": {"type": "boolean", "default": True},
+    }
+    answers = {
+        "400": _response("BadRequest"),
+        **_AUTH_RESPONSES,
+        "404": _response("NotFound"),
+        "409": _response("Conflict"),
+        "502": _response("Rejected"),
+        "503": _response("Unavailable"),
+        "504": _response("Timeout"),
+    }
+    charger_current = _current_operation(
+        "setChargerCurrent",
+        "Set a charger's dynamic current (observation 48)",
+        "Sends set_dynamic_charger_current and waits for the charger's confirmation (its "
+        "CommandResponse, then observation 48 reading the value). Already at that current, "
+        "with no ttl_minutes: `unchanged`, nothing sent.",
+        {
+            "name": "charger_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "example": "EH000001",
+        },
+        "ChargerCurrent",
+        "CommandResult",
+        wait=wait,
+        errors=answers,
+    )
+    circuits = {
+        "get": {
+            "operationId": "listCircuits",
+            "summary": "The circuits of the accounts' sites, with their currents",
+            "security": _SECURITY,
+            "responses": {
+                "200": {
+                    "description": "The circuits with a charger the credential may read.",
+                    "content": {JSON: {"schema": {"type": "array", "items": _ref("Circuit")}}},
+                },
+                "400": _response("BadRequest"),
+                **_AUTH_RESPONSES,
+            },
+        }
+    }
+    circuit_current = _current_operation(
+        "setCircuitCurrent",
+        "Set a circuit's dynamic current per phase (observations 111-113)",
+        "Posts the circuit settings (with ttl_minutes: dynamicCurrent) and waits until the "
+        "circuit's chargers confirmed (CommandResponse 22) and report the new values. Needs "
+        "circuit_current on every charger of the circuit.",
+        {
+            "name": "circuit_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 0},
+            "example": 61001,
+        },
+        "CircuitCurrent",
+        "CircuitResult",
+        wait=wait,
+        errors=answers,
+    )
     openapi = {
         "get": {
             "operationId": "openapi",
@@ -418,9 +631,12 @@ def document(prefix: str = "/api/v1") -> dict[str, Any]:
             "Errors are application/problem+json. See docs/webhooks.md.",
         },
         "paths": {
+            f"{prefix}/chargers/{{charger_id}}/current": charger_current,
             f"{prefix}/chargers/{{charger_id}}/{{action}}": command,
             f"{prefix}/alertmanager": alertmanager,
             f"{prefix}/chargers": chargers,
+            f"{prefix}/circuits": circuits,
+            f"{prefix}/circuits/{{circuit_id}}/current": circuit_current,
             f"{prefix}/openapi.json": openapi,
         },
         "components": {

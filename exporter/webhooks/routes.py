@@ -12,8 +12,11 @@ Mounting (the service's ``create_app``)::
 ``accounts`` is anything with ``account_for(charger_id)`` (the fleet). Routes:
 
 * ``POST /api/v1/chargers/{charger_id}/{action}`` (token or signature with that action);
+* ``POST /api/v1/chargers/{charger_id}/current`` (with ``current``; a JSON body);
 * ``POST /api/v1/alertmanager`` (token or signature; each alert's action is checked);
-* ``GET /api/v1/chargers`` (credential with ``read``);
+* ``GET /api/v1/chargers`` and ``GET /api/v1/circuits`` (credential with ``read``);
+* ``POST /api/v1/circuits/{circuit_id}/current`` (with ``circuit_current`` and every charger
+  of the circuit; a JSON body);
 * ``GET /api/v1/openapi.json`` (public);
 * ``OPTIONS`` on each of them: the CORS preflight for ``web.cors_origin``.
 """
@@ -21,6 +24,7 @@ Mounting (the service's ``create_app``)::
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,10 +37,17 @@ from exporter.config.model import Settings, Webhooks
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
 from exporter.webhooks import openapi
-from exporter.webhooks.actions import ACTION_NAMES, Action
+from exporter.webhooks.actions import ACTION_NAMES, SWITCHES, Action, Intent, max_current
 from exporter.webhooks.alertmanager import AlertmanagerHandler, parse_notification
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Authenticator, Principal
+from exporter.webhooks.circuits import CircuitOutcome, CircuitRunner
+from exporter.webhooks.currents import (
+    check_charger_current,
+    check_circuit_current,
+    parse_charger_current,
+    parse_circuit_current,
+)
 from exporter.webhooks.jsonbody import parse_json
 from exporter.webhooks.limits import Rate
 from exporter.webhooks.middleware import BODY, PRINCIPAL, Gate, GateSettings
@@ -44,7 +55,12 @@ from exporter.webhooks.problems import PROBLEM_JSON, Problem, retry_after_value
 from exporter.webhooks.replay import ReplayCache
 from exporter.webhooks.runner import AccountLookup, CommandRunner, Kind
 from exporter.webhooks.standard_webhooks import TIMESTAMP_TOLERANCE
-from exporter.webhooks.views import charger_json, outcome_json
+from exporter.webhooks.views import (
+    charger_json,
+    circuit_json,
+    circuit_outcome_json,
+    outcome_json,
+)
 
 _log = structlog.get_logger(__name__)
 
@@ -129,8 +145,17 @@ class Controller:
             settings=limits.gate(),
             clock=clock,
         )
+        self.circuits = CircuitRunner(
+            accounts=accounts,
+            store=store,
+            metrics=metrics,
+            timeout=limits.command_timeout,
+            clock=clock,
+            cloud_retry_after=limits.cloud_retry_after,
+        )
+        self._accounts = accounts
         self._alertmanager = AlertmanagerHandler(
-            self.runner, default_retry_after=limits.cloud_retry_after
+            self.runner, self.circuits, default_retry_after=limits.cloud_retry_after
         )
         self._openapi = json.dumps(openapi.document(PREFIX)).encode()
 
@@ -168,6 +193,7 @@ class Controller:
         self._limits = limits
         self.gate.configure(limits.gate())
         self.runner.configure(timeout=limits.command_timeout, lock_rate=limits.lock_rate)
+        self.circuits.configure(timeout=limits.command_timeout)
 
     def apply_settings(self, settings: Settings) -> None:
         """Everything a reload may change: credentials, limits, CORS origin, timeout."""
@@ -177,6 +203,7 @@ class Controller:
     async def close(self) -> None:
         """Stop the commands under way (service shutdown)."""
         await self.runner.close()
+        await self.circuits.close()
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -185,22 +212,40 @@ class Controller:
         charger_id = request.match_info["charger_id"].strip().upper()
         name = request.match_info["action"]
         action = Action.parse(name)
-        if action is None:
+        if action is None or action not in SWITCHES:
             raise Problem(
                 "unknown-action",
-                f"unknown action {name[:40]!r}: use one of {', '.join(ACTION_NAMES)}",
+                f"unknown action {name[:40]!r}: use one of {', '.join(ACTION_NAMES)}, or "
+                "current with a body",
             )
         wait = _wait_parameter(request.query)
         _check_command_body(request[BODY])
         self._authorize(principal, action.value, charger_id)
         if not self.runner.exists(charger_id):
             raise Problem("unknown-charger", f"no charger {charger_id} in this service's accounts")
-        outcome, shared = await self.runner.run(charger_id, action, wait=wait)
+        return await self._run(principal, charger_id, Intent(action), wait)
+
+    async def current(self, request: web.Request) -> web.Response:
+        principal = request[PRINCIPAL]
+        charger_id = request.match_info["charger_id"].strip().upper()
+        wait = _wait_parameter(request.query)
+        asked = parse_charger_current(request[BODY])
+        self._authorize(principal, Action.CURRENT.value, charger_id)
+        if not self.runner.exists(charger_id):
+            raise Problem("unknown-charger", f"no charger {charger_id} in this service's accounts")
+        check_charger_current(asked.amperes, max_current(self.runner.view(charger_id)))
+        intent = Intent(Action.CURRENT, asked.amperes, asked.ttl_minutes)
+        return await self._run(principal, charger_id, intent, wait)
+
+    async def _run(
+        self, principal: Principal, charger_id: str, intent: Intent, wait: bool
+    ) -> web.Response:
+        outcome, shared = await self.runner.run(charger_id, intent, wait=wait)
         audit(
             route="command",
             credential=principal.name,
             charger_id=charger_id,
-            action=action.value,
+            action=intent.action.value,
             result=outcome.kind.result or "unknown_charger",
             latency_ms=round(outcome.latency * 1000, 1),
             shared=shared,
@@ -217,7 +262,7 @@ class Controller:
             retry_after=outcome.retry_after,
             extra={
                 "charger_id": charger_id,
-                "action": action.value,
+                "action": intent.action.value,
                 "result": outcome.kind.result or "unknown_charger",
             },
         )
@@ -252,6 +297,52 @@ class Controller:
         ]
         return web.json_response(listed)
 
+    async def list_circuits(self, request: web.Request) -> web.Response:
+        principal = request[PRINCIPAL]
+        _no_query(request.query)
+        self._authorize(principal, "read")
+        listed = []
+        for reading in sorted(self.circuits.readings(), key=lambda r: r.circuit.circuit_id):
+            readable = [c for c in reading.circuit.charger_ids if principal.allows("read", c)]
+            if readable:
+                listed.append(circuit_json(reading, readable))
+        return web.json_response(listed)
+
+    async def circuit_current(self, request: web.Request) -> web.Response:
+        principal = request[PRINCIPAL]
+        raw = request.match_info["circuit_id"].strip()
+        wait = _wait_parameter(request.query)
+        asked = parse_circuit_current(request[BODY])
+        action = Action.CIRCUIT_CURRENT.value
+        self._authorize(principal, action)
+        digits = re.fullmatch(r"[0-9]{1,11}", raw) is not None
+        reading = self.circuits.reading(int(raw)) if digits else None
+        if reading is None:
+            if self._accounts.discovering():
+                raise Problem(
+                    "not-ready",
+                    "the circuits are not known yet: an Easee account is still starting",
+                    retry_after=self._limits.cloud_retry_after,
+                )
+            raise Problem("unknown-circuit", f"no circuit {raw[:20]!r} in the accounts' sites")
+        circuit_id = reading.circuit.circuit_id
+        # A circuit's limit acts on each of its chargers: the credential needs them all.
+        for charger_id in reading.circuit.charger_ids:
+            self._authorize(principal, action, charger_id, circuit=circuit_id)
+        if reading.maximum is not None:
+            check_circuit_current(asked.per_phase, reading.maximum)
+        outcome = await self.circuits.run(circuit_id, asked.per_phase, asked.ttl_minutes, wait=wait)
+        audit(
+            route="circuit_current",
+            credential=principal.name,
+            circuit_id=circuit_id,
+            action=action,
+            result=outcome.kind.result or "unknown_circuit",
+            latency_ms=round(outcome.latency * 1000, 1),
+            wait=wait,
+        )
+        return circuit_answer(outcome)
+
     async def openapi(self, _request: web.Request) -> web.Response:
         return web.Response(body=self._openapi, content_type="application/json")
 
@@ -259,11 +350,20 @@ class Controller:
         # Answered by the gate; this handler only gives the OPTIONS routes a target.
         raise Problem("method-not-allowed", "OPTIONS is a CORS preflight")
 
-    def _authorize(self, principal: Principal, action: str, charger_id: str | None = None) -> None:
+    def _authorize(
+        self,
+        principal: Principal,
+        action: str,
+        charger_id: str | None = None,
+        *,
+        circuit: int | None = None,
+    ) -> None:
         if principal.allows(action, charger_id):
             return
         self._metrics.webhook_auth_failure("forbidden")
         target = f" charger {charger_id}" if charger_id else " the chargers"
+        if circuit is not None:
+            target = f" circuit {circuit} (it may not act on its charger {charger_id})"
         _log.warning(
             "webhook request forbidden",
             credential=principal.name,
@@ -272,6 +372,29 @@ class Controller:
         )
         verb = "read" if action == "read" else action
         raise Problem("forbidden", f"credential {principal.name!r} may not {verb}{target}")
+
+
+def circuit_answer(outcome: CircuitOutcome) -> web.Response:
+    """The HTTP answer to a circuit's current, as for a charger's command."""
+    if outcome.kind in (Kind.CONFIRMED, Kind.UNCHANGED):
+        return web.json_response(circuit_outcome_json(outcome))
+    if outcome.kind is Kind.ACCEPTED:
+        return web.json_response(circuit_outcome_json(outcome), status=202)
+    problem = {
+        Kind.UNKNOWN_CHARGER: "unknown-circuit",
+        Kind.BUSY: "circuit-busy",
+    }.get(outcome.kind, outcome.kind.problem)
+    assert problem is not None
+    raise Problem(
+        problem,
+        outcome.detail,
+        retry_after=outcome.retry_after,
+        extra={
+            "circuit_id": outcome.circuit_id,
+            "action": "circuit_current",
+            "result": outcome.kind.result or "unknown_circuit",
+        },
+    )
 
 
 def _wait_parameter(query: MultiMapping[str]) -> bool:
@@ -314,10 +437,14 @@ def add_routes(
     shuts down, before the accounts stop.
     """
     api = web.Application(middlewares=[controller.gate.middleware])
+    # The current's route comes first: it is matched before the generic one.
     routes = (
+        ("POST", "/chargers/{charger_id}/current", controller.current, "current"),
         ("POST", "/chargers/{charger_id}/{action}", controller.command, "command"),
         ("POST", "/alertmanager", controller.alertmanager, "alertmanager"),
         ("GET", "/chargers", controller.chargers, "chargers"),
+        ("GET", "/circuits", controller.list_circuits, "circuits"),
+        ("POST", "/circuits/{circuit_id}/current", controller.circuit_current, "circuit_current"),
         ("GET", "/openapi.json", controller.openapi, "openapi"),
     )
     for method, path, handler, name in routes:

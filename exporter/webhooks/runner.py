@@ -6,7 +6,8 @@ command to that charger):
 
 1. the charger must belong to a running account (else ``unknown_charger`` / ``not_ready``);
 2. refusals that need no cloud call: an offline charger, pause/resume without a car;
-3. idempotence: already in the asked state -> ``unchanged``, nothing sent;
+3. idempotence: already in the asked state -> ``unchanged``, nothing sent (a current with a
+   time to live is sent again: that renews it);
 4. the permanent cable lock is written to flash: lock/unlock count against a per-charger
    rate (``lock_rate``), and a refused or failed send gives its slot back;
 5. the command is sent; the cloud's acknowledgement resolves the flight's ``accepted``
@@ -19,7 +20,8 @@ command to that charger):
 Steps 1-3 need no cloud call: when nothing is under way for the charger they are decided
 at once, in the caller's task, without creating a flight.
 
-Single flight: identical requests (same charger and action) that arrive while one is being
+Single flight: identical requests (same charger, action and arguments: one
+:class:`~exporter.webhooks.actions.Intent`) that arrive while one is being
 carried out join it and share its outcome, so two concurrent pauses send one command. A
 flight runs in its own task: a caller that goes away does not cancel a command under way.
 Each flight is counted once in ``easee_exporter_commands_total{action,result}``.
@@ -36,7 +38,7 @@ from typing import Protocol
 
 import structlog
 
-from exporter.easee.commands import Command
+from exporter.easee.commands import ChargerCommand, CircuitCurrent
 from exporter.easee.derived import DerivedState
 from exporter.easee.errors import (
     AccountNotReady,
@@ -48,10 +50,10 @@ from exporter.easee.errors import (
     RateLimited,
     UnknownCharger,
 )
-from exporter.easee.models import CommandAccepted, CommandResponse
+from exporter.easee.models import Circuit, CommandAccepted, CommandResponse
 from exporter.selfmetrics import ServiceMetrics
-from exporter.state import StateStore, UnknownChargerError
-from exporter.webhooks.actions import Action, reached, refusal
+from exporter.state import ChargerView, StateStore, UnknownChargerError
+from exporter.webhooks.actions import Action, Intent, dynamic_current, refusal
 from exporter.webhooks.limits import Rate, SlidingWindow
 
 _log = structlog.get_logger(__name__)
@@ -60,7 +62,9 @@ _log = structlog.get_logger(__name__)
 class CommandTarget(Protocol):
     """What the runner needs of an Easee account (``EaseeAccount`` is one)."""
 
-    async def send_command(self, charger_id: str, command: Command) -> CommandAccepted | None:
+    async def send_command(
+        self, charger_id: str, command: ChargerCommand
+    ) -> CommandAccepted | None:
         """Send a command; the cloud's acknowledgement, None when there is nothing to wait for."""
         ...
 
@@ -68,6 +72,12 @@ class CommandTarget(Protocol):
         self, accepted: CommandAccepted, within: float | None = None
     ) -> CommandResponse:
         """The charger's ``CommandResponse``; raises ``CommandTimeout``."""
+        ...
+
+    async def set_circuit_current(
+        self, circuit: Circuit, current: CircuitCurrent
+    ) -> tuple[CommandAccepted, ...]:
+        """Set a circuit's dynamic current; the CommandResponses to expect."""
         ...
 
 
@@ -118,7 +128,7 @@ class Outcome:
 
     kind: Kind
     charger_id: str
-    action: Action
+    intent: Intent
     detail: str
     retry_after: float | None = None
     accepted: CommandAccepted | None = None
@@ -127,14 +137,20 @@ class Outcome:
     #: seconds from the start of the flight to this outcome
     latency: float = 0.0
 
+    @property
+    def action(self) -> Action:
+        return self.intent.action
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
     """The last state change the service made to a charger, and who asked for it."""
 
-    action: Action
+    intent: Intent
     #: an Alertmanager alert's key, None for a direct request
     source: str | None
+    #: the dynamic current (observation 48) before the change, for a current's restore
+    before: float | None = None
 
 
 @dataclass(slots=True)
@@ -144,6 +160,7 @@ class _Flight:
     task: asyncio.Task[None] | None = None
     source: str | None = None
     joined: int = 0
+    before: float | None = None
 
 
 @dataclass(slots=True)
@@ -181,7 +198,7 @@ class CommandRunner:
         self._cloud_retry_after = cloud_retry_after
         self._lock_rate = SlidingWindow(lock_rate, clock=clock)
         self._locks: dict[str, asyncio.Lock] = {}
-        self._flights: dict[tuple[str, Action], _Flight] = {}
+        self._flights: dict[tuple[str, Intent], _Flight] = {}
         self._changes: dict[str, Change] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -201,8 +218,13 @@ class CommandRunner:
 
     def state(self, charger_id: str) -> DerivedState | None:
         """The charger's derived state now, None when the store does not know it."""
+        view = self.view(charger_id)
+        return None if view is None else view.derived
+
+    def view(self, charger_id: str) -> ChargerView | None:
+        """The charger's snapshot now, None when the store does not know it."""
         try:
-            return self._store.charger(charger_id).derived
+            return self._store.charger(charger_id)
         except UnknownChargerError:
             return None
 
@@ -211,14 +233,14 @@ class CommandRunner:
         return self._changes.get(charger_id)
 
     async def run(
-        self, charger_id: str, action: Action, *, wait: bool = True, source: str | None = None
+        self, charger_id: str, intent: Intent, *, wait: bool = True, source: str | None = None
     ) -> tuple[Outcome, bool]:
-        """Carry out ``action``; the outcome, and whether it was shared with an earlier request.
+        """Carry out ``intent``; the outcome, and whether it was shared with an earlier request.
 
         With ``wait`` False the answer comes once the cloud accepted the command (an
         ``accepted`` outcome), or earlier when the flight ended before that.
         """
-        key = (charger_id, action)
+        key = (charger_id, intent)
         flight = self._flights.get(key)
         if flight is None:
             lock = self._locks.get(charger_id)
@@ -226,16 +248,16 @@ class CommandRunner:
                 # Nothing under way for this charger, so the store's state is current: what
                 # needs no cloud call is decided here, without a task or a turn of the loop.
                 started = self._clock()
-                early = self._decide(charger_id, action, _Timing(started, started, self._clock))
+                early = self._decide(charger_id, intent, _Timing(started, started, self._clock))
                 if early is not None:
-                    self._count(action, early)
+                    self._count(intent, early)
                     return early, False
             loop = asyncio.get_running_loop()
             flight = _Flight(accepted=loop.create_future(), done=loop.create_future())
             flight.source = source
             self._flights[key] = flight
             task = asyncio.create_task(
-                self._fly(flight, charger_id, action), name=f"command-{charger_id}-{action}"
+                self._fly(flight, charger_id, intent), name=f"command-{charger_id}-{intent}"
             )
             flight.task = task
             self._tasks.add(task)
@@ -256,52 +278,52 @@ class CommandRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def _fly(self, flight: _Flight, charger_id: str, action: Action) -> None:
+    async def _fly(self, flight: _Flight, charger_id: str, intent: Intent) -> None:
         started = self._clock()
         timing = _Timing(started, started + self._timeout, self._clock)
         try:
-            outcome = await self._execute(flight, charger_id, action, timing)
+            outcome = await self._execute(flight, charger_id, intent, timing)
         except asyncio.CancelledError:
             # Once the cloud accepted the command it is under way: say which one it was.
             sent = flight.accepted.result() if flight.accepted.done() else None
             outcome = self._outcome(
                 Kind.NOT_READY if sent is None else Kind.ACCEPTED,
                 charger_id,
-                action,
+                intent,
                 timing,
                 "the service stopped before the charger confirmed",
                 retry_after=self._cloud_retry_after,
                 accepted=None if sent is None else sent.accepted,
                 state=None if sent is None else sent.state,
             )
-            self._finish(flight, charger_id, action, outcome)
+            self._finish(flight, charger_id, intent, outcome)
             raise
         except Exception:
-            _log.exception("command failed", charger_id=charger_id, action=str(action))
+            _log.exception("command failed", charger_id=charger_id, intent=str(intent.action))
             outcome = self._outcome(
-                Kind.INTERNAL, charger_id, action, timing, "the command failed unexpectedly"
+                Kind.INTERNAL, charger_id, intent, timing, "the command failed unexpectedly"
             )
-        self._finish(flight, charger_id, action, outcome)
+        self._finish(flight, charger_id, intent, outcome)
 
-    def _finish(self, flight: _Flight, charger_id: str, action: Action, outcome: Outcome) -> None:
-        if self._flights.get((charger_id, action)) is flight:
-            del self._flights[(charger_id, action)]
-        self._count(action, outcome)
+    def _finish(self, flight: _Flight, charger_id: str, intent: Intent, outcome: Outcome) -> None:
+        if self._flights.get((charger_id, intent)) is flight:
+            del self._flights[(charger_id, intent)]
+        self._count(intent, outcome)
         if outcome.kind is Kind.CONFIRMED:
-            self._changes[charger_id] = Change(action, flight.source)
+            self._changes[charger_id] = Change(intent, flight.source, flight.before)
         for stage in (flight.accepted, flight.done):
             if not stage.done():
                 stage.set_result(outcome)
 
-    def _count(self, action: Action, outcome: Outcome) -> None:
+    def _count(self, intent: Intent, outcome: Outcome) -> None:
         if outcome.kind.result is not None:
-            self._metrics.command(action.value, outcome.kind.result)
+            self._metrics.command(intent.action.value, outcome.kind.result)
 
     def _outcome(
         self,
         kind: Kind,
         charger_id: str,
-        action: Action,
+        intent: Intent,
         timing: _Timing,
         detail: str,
         *,
@@ -313,7 +335,7 @@ class CommandRunner:
         return Outcome(
             kind=kind,
             charger_id=charger_id,
-            action=action,
+            intent=intent,
             detail=detail,
             retry_after=retry_after,
             accepted=accepted,
@@ -323,12 +345,12 @@ class CommandRunner:
         )
 
     async def _execute(
-        self, flight: _Flight, charger_id: str, action: Action, timing: _Timing
+        self, flight: _Flight, charger_id: str, intent: Intent, timing: _Timing
     ) -> Outcome:
         target = self._accounts.account_for(charger_id)
         if target is None:
             # Decided without a cloud call (no account owns the charger).
-            outcome = self._decide(charger_id, action, timing)
+            outcome = self._decide(charger_id, intent, timing)
             assert outcome is not None
             return outcome
         lock = self._locks.setdefault(charger_id, asyncio.Lock())
@@ -339,24 +361,24 @@ class CommandRunner:
             return self._outcome(
                 Kind.BUSY,
                 charger_id,
-                action,
+                intent,
                 timing,
                 f"another command to {charger_id} is still waiting for its confirmation",
                 retry_after=self._timeout,
             )
         try:
-            return await self._under_lock(flight, target, charger_id, action, timing)
+            return await self._under_lock(flight, target, charger_id, intent, timing)
         finally:
             lock.release()
 
-    def _decide(self, charger_id: str, action: Action, timing: _Timing) -> Outcome | None:
+    def _decide(self, charger_id: str, intent: Intent, timing: _Timing) -> Outcome | None:
         """The outcome when no command is needed or possible, else None (send it)."""
         if self._accounts.account_for(charger_id) is None:
             if charger_id in self._store:
                 return self._outcome(
                     Kind.NOT_READY,
                     charger_id,
-                    action,
+                    intent,
                     timing,
                     f"the Easee account of charger {charger_id} is not running",
                     retry_after=self._cloud_retry_after,
@@ -365,7 +387,7 @@ class CommandRunner:
                 return self._outcome(
                     Kind.NOT_READY,
                     charger_id,
-                    action,
+                    intent,
                     timing,
                     f"charger {charger_id} is not known yet: an Easee account is still "
                     "looking up its chargers",
@@ -374,19 +396,20 @@ class CommandRunner:
             return self._outcome(
                 Kind.UNKNOWN_CHARGER,
                 charger_id,
-                action,
+                intent,
                 timing,
                 f"no charger {charger_id} in this service's accounts",
             )
-        state = self.state(charger_id)
-        if state is None:
+        view = self.view(charger_id)
+        if view is None:
             return None
-        refused = refusal(action, state)
+        state = view.derived
+        refused = refusal(intent.action, state)
         if refused == "charger-offline":
             return self._outcome(
                 Kind.OFFLINE,
                 charger_id,
-                action,
+                intent,
                 timing,
                 f"charger {charger_id} is offline: it cannot receive a command now",
                 state=state,
@@ -395,18 +418,18 @@ class CommandRunner:
             return self._outcome(
                 Kind.NO_VEHICLE,
                 charger_id,
-                action,
+                intent,
                 timing,
-                f"no car is connected to {charger_id}: there is nothing to {action}",
+                f"no car is connected to {charger_id}: there is nothing to {intent}",
                 state=state,
             )
-        if reached(action, state):
+        if intent.idempotent and intent.reached(view):
             return self._outcome(
                 Kind.UNCHANGED,
                 charger_id,
-                action,
+                intent,
                 timing,
-                f"charger {charger_id} is already {_STATE_WORDS[action]}; nothing was sent",
+                f"charger {charger_id} is already {intent.words()}; nothing was sent",
                 state=state,
             )
         return None
@@ -416,64 +439,62 @@ class CommandRunner:
         flight: _Flight,
         target: CommandTarget,
         charger_id: str,
-        action: Action,
+        intent: Intent,
         timing: _Timing,
     ) -> Outcome:
-        early = self._decide(charger_id, action, timing)
+        early = self._decide(charger_id, intent, timing)
         if early is not None:
             return early
         state = self.state(charger_id)
-        if action.flash_backed:
+        if intent.action.flash_backed:
             wait = self._lock_rate.acquire(charger_id)
             if wait is not None:
                 rate = self._lock_rate.rate
                 return self._outcome(
                     Kind.LOCK_RATE,
                     charger_id,
-                    action,
+                    intent,
                     timing,
                     f"the permanent cable lock of {charger_id} may change {rate.calls} times "
                     f"per {rate.period:g} s (it is written to the charger's flash memory)",
                     retry_after=wait,
                     state=state,
                 )
+        view = self.view(charger_id)
+        flight.before = None if view is None else dynamic_current(view)
         try:
-            accepted = await target.send_command(charger_id, action.command)
+            accepted = await target.send_command(charger_id, intent.command)
         except EaseeError as error:
-            if action.flash_backed:
+            if intent.action.flash_backed:
                 self._lock_rate.refund(charger_id)
-            return self._send_failed(error, charger_id, action, timing, state)
+            return self._send_failed(error, charger_id, intent, timing, state)
         flight.accepted.set_result(
             self._outcome(
                 Kind.ACCEPTED,
                 charger_id,
-                action,
+                intent,
                 timing,
-                f"the Easee cloud accepted {action} for {charger_id}; not yet confirmed",
+                f"the Easee cloud accepted {intent} for {charger_id}; not yet confirmed",
                 accepted=accepted,
                 state=state,
             )
         )
-        return await self._confirm(target, accepted, charger_id, action, timing)
+        return await self._confirm(target, accepted, charger_id, intent, timing)
 
     def _send_failed(
         self,
         error: EaseeError,
         charger_id: str,
-        action: Action,
+        intent: Intent,
         timing: _Timing,
         state: DerivedState | None,
     ) -> Outcome:
         row = send_failure(error)
-        retry_after: float | None = None
-        if row.retry is Retry.ERROR and isinstance(error, RateLimited):
-            retry_after = error.retry_after
-        elif row.retry is Retry.CLOUD:
-            retry_after = self._cloud_retry_after
+        retry_after = row.retry_after(error, self._cloud_retry_after)
         # Each error's message is safe to show (exporter/easee/errors.py): no body, no token.
         detail = row.detail.format(charger_id=charger_id, error=error)
         return self._outcome(
-            row.kind, charger_id, action, timing, detail, retry_after=retry_after, state=state
+            row.kind, charger_id, intent, timing, detail, retry_after=retry_after, state=state
         )
 
     async def _confirm(
@@ -481,7 +502,7 @@ class CommandRunner:
         target: CommandTarget,
         accepted: CommandAccepted | None,
         charger_id: str,
-        action: Action,
+        intent: Intent,
         timing: _Timing,
     ) -> Outcome:
         response: CommandResponse | None = None
@@ -492,33 +513,31 @@ class CommandRunner:
                 return self._outcome(
                     Kind.TIMEOUT,
                     charger_id,
-                    action,
+                    intent,
                     timing,
-                    f"charger {charger_id} did not confirm {action} within {self._timeout:g} s",
+                    f"charger {charger_id} did not confirm {intent} within {self._timeout:g} s",
                     accepted=accepted,
                 )
             if not response.was_accepted:
                 return self._outcome(
                     Kind.REJECTED,
                     charger_id,
-                    action,
+                    intent,
                     timing,
-                    f"charger {charger_id} rejected {action} (result code {response.result_code})",
+                    f"charger {charger_id} rejected {intent} (result code {response.result_code})",
                     accepted=accepted,
                     response=response,
                     state=self.state(charger_id),
                 )
         try:
-            view = await self._store.wait_for(
-                charger_id, lambda v: reached(action, v.derived), timing.remaining()
-            )
+            view = await self._store.wait_for(charger_id, intent.reached, timing.remaining())
         except (TimeoutError, UnknownChargerError):
             return self._outcome(
                 Kind.TIMEOUT,
                 charger_id,
-                action,
+                intent,
                 timing,
-                f"charger {charger_id} accepted {action} but did not report its new state "
+                f"charger {charger_id} accepted {intent} but did not report its new state "
                 f"within {self._timeout:g} s",
                 accepted=accepted,
                 response=response,
@@ -527,9 +546,9 @@ class CommandRunner:
         return self._outcome(
             Kind.CONFIRMED,
             charger_id,
-            action,
+            intent,
             timing,
-            f"charger {charger_id} confirmed {action}",
+            f"charger {charger_id} confirmed {intent}",
             accepted=accepted,
             response=response,
             state=view.derived,
@@ -556,6 +575,14 @@ class SendFailure:
     #: formatted with ``charger_id`` and ``error``
     detail: str = "{error}"
 
+    def retry_after(self, error: EaseeError, cloud_retry_after: float) -> float | None:
+        """The answer's ``Retry-After`` for ``error`` (None: no header)."""
+        if self.retry is Retry.ERROR and isinstance(error, RateLimited):
+            return error.retry_after
+        if self.retry is Retry.CLOUD:
+            return cloud_retry_after
+        return None
+
 
 #: Checked in order, so a subclass comes before its base; the last row catches the rest.
 SEND_FAILURES: tuple[SendFailure, ...] = (
@@ -580,11 +607,3 @@ SEND_FAILURES: tuple[SendFailure, ...] = (
 def send_failure(error: EaseeError) -> SendFailure:
     """The row of :data:`SEND_FAILURES` that answers ``error``."""
     return next(row for row in SEND_FAILURES if isinstance(error, row.error))
-
-
-_STATE_WORDS = {
-    Action.PAUSE: "paused",
-    Action.RESUME: "not paused",
-    Action.LOCK: "permanently locked",
-    Action.UNLOCK: "not permanently locked",
-}

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from exporter.easee.derived import DerivedState
+from exporter.easee.models import CommandAccepted, CommandResponse
 from exporter.state import ChargerView
+from exporter.webhooks.actions import Action, dynamic_current
+from exporter.webhooks.circuits import CircuitOutcome, CircuitReading
 from exporter.webhooks.runner import Outcome
 
 
@@ -37,16 +40,18 @@ def charger_json(view: ChargerView) -> dict[str, object]:
         "name": meta.name or meta.charger_id,
         "account": meta.account,
         **state_json(view.derived),
+        "circuit_id": meta.circuit_id,
+        "dynamic_current": dynamic_current(view),
         "last_update": iso(view.last_update_at),
     }
 
 
-def outcome_json(outcome: Outcome) -> dict[str, object]:
-    """The body of a 200 or 202 answer to a command."""
+def _command_json(
+    accepted: CommandAccepted | None, response: CommandResponse | None
+) -> dict[str, object] | None:
     command: dict[str, object] | None = None
-    if outcome.accepted is not None:
-        command = {"command_id": outcome.accepted.command_id, "ticks": outcome.accepted.ticks}
-    response = outcome.response
+    if accepted is not None:
+        command = {"command_id": accepted.command_id, "ticks": accepted.ticks}
     if response is not None:
         command = {
             **(command or {}),
@@ -57,6 +62,49 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
             "delivered_at": iso(response.delivered_at),
             "matched_by": response.matched_by,
         }
+    return command
+
+
+def _phases(values: tuple[float, float, float] | None) -> list[float] | None:
+    return None if values is None else list(values)
+
+
+def circuit_json(reading: CircuitReading, chargers: list[str]) -> dict[str, object]:
+    """One element of ``GET /api/v1/circuits`` (``chargers``: those the caller may read)."""
+    circuit = reading.circuit
+    return {
+        "circuit_id": circuit.circuit_id,
+        "site_id": reading.site.site_id,
+        "site_name": reading.site.name,
+        "panel": circuit.panel,
+        "rated_current": circuit.rated_current,
+        "max_current": _phases(reading.maximum),
+        "dynamic_current": _phases(reading.dynamic),
+        "chargers": chargers,
+    }
+
+
+def circuit_outcome_json(outcome: CircuitOutcome) -> dict[str, object]:
+    """The body of a 200 or 202 answer to a circuit's current."""
+    result = outcome.kind.result
+    assert result is not None
+    reading = outcome.reading
+    return {
+        "circuit_id": outcome.circuit_id,
+        "action": "circuit_current",
+        "result": result,
+        "detail": outcome.detail,
+        "latency_ms": round(outcome.latency * 1000, 1),
+        "phases": list(outcome.phases),
+        "ttl_minutes": outcome.ttl_minutes,
+        "command": _command_json(None, outcome.response),
+        "dynamic_current": None if reading is None else _phases(reading.dynamic),
+    }
+
+
+def outcome_json(outcome: Outcome) -> dict[str, object]:
+    """The body of a 200 or 202 answer to a command."""
+    command = _command_json(outcome.accepted, outcome.response)
     result = outcome.kind.result
     assert result is not None
     return {
@@ -67,4 +115,9 @@ def outcome_json(outcome: Outcome) -> dict[str, object]:
         "latency_ms": round(outcome.latency * 1000, 1),
         "command": command,
         "state": None if outcome.state is None else state_json(outcome.state),
+        **(
+            {"amperes": outcome.intent.amperes, "ttl_minutes": outcome.intent.ttl_minutes}
+            if outcome.action is Action.CURRENT
+            else {}
+        ),
     }

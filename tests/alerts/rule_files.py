@@ -14,7 +14,9 @@ ALERTS_DIR = ROOT / "alerts"
 ALERT_RULES = ALERTS_DIR / "easee-alerts.yml"
 RECORDING_RULES = ALERTS_DIR / "easee-rules.yml"
 GRID_PEAK_EXAMPLE = ALERTS_DIR / "grid-peak.example.yml"
-RULE_FILES = (ALERT_RULES, RECORDING_RULES, GRID_PEAK_EXAMPLE)
+GRID_IMPORT_EXAMPLE = ALERTS_DIR / "grid-import.example.yml"
+AUTOMATION_EXAMPLES = (GRID_PEAK_EXAMPLE, GRID_IMPORT_EXAMPLE)
+RULE_FILES = (ALERT_RULES, RECORDING_RULES, *AUTOMATION_EXAMPLES)
 UNIT_TEST_FILES = tuple(sorted((ALERTS_DIR / "tests").glob("*.test.yml")))
 ALERTMANAGER_EXAMPLE = ALERTS_DIR / "alertmanager.example.yml"
 RUNBOOK = ROOT / "docs" / "runbook.md"
@@ -27,7 +29,7 @@ REFERENCED_METRICS = frozenset(
         "easee_charger_derating_active",
         "easee_charger_energy_joules_total",
         "easee_charger_info",
-        "easee_charger_last_update_timestamp_seconds",
+        "easee_charger_last_seen_timestamp_seconds",
         "easee_charger_online",
         "easee_charger_op_mode",
         "easee_charger_paused",
@@ -43,12 +45,14 @@ REFERENCED_METRICS = frozenset(
         "easee_exporter_token_refreshes_total",
         "easee_exporter_watchdog_reconnects_total",
         "easee_exporter_webhook_auth_failures_total",
+        "house_grid_import_watts",
         "process_start_time_seconds",
         "up",
     }
 )
-# Not exposed by the exporter: Prometheus writes `up` for every target it scrapes.
-NOT_IN_EXPORTER_REFERENCE = frozenset({"up"})
+# Not exposed by the exporter: Prometheus writes `up` for every target it scrapes, and the
+# grid-import example reads the house's own meter.
+NOT_IN_EXPORTER_REFERENCE = frozenset({"up", "house_grid_import_watts"})
 
 
 @dataclass(frozen=True)

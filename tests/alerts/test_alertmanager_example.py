@@ -30,14 +30,19 @@ TOKEN = "alertmanager-test-token"  # the controller's bearer token, as the file 
 CONTROLLER_PATH = "/api/v1/alertmanager"
 
 
-def local_copy(recorder: WebhookRecorder, token_file: Path) -> dict[str, Any]:
+def local_copy(
+    recorder: WebhookRecorder | None, token_file: Path, controller: str | None = None
+) -> dict[str, Any]:
+    """The example with the controller at ``controller`` (default: the recorder) and the other
+    receivers at the recorder (left alone without one)."""
     config: dict[str, Any] = copy.deepcopy(load_yaml(ALERTMANAGER_EXAMPLE))
     for receiver in config["receivers"]:
         for webhook in receiver.get("webhook_configs", []):
             if webhook["url"].endswith(CONTROLLER_PATH):
-                webhook["url"] = f"{recorder.url}{CONTROLLER_PATH}"
+                base = controller or (recorder.url if recorder is not None else "")
+                webhook["url"] = f"{base}{CONTROLLER_PATH}"
                 webhook["http_config"]["authorization"]["credentials_file"] = str(token_file)
-            else:
+            elif recorder is not None:
                 webhook["url"] = f"{recorder.url}/{receiver['name']}"
     routes = [config["route"], *config["route"]["routes"]]
     for route in routes:

@@ -15,6 +15,8 @@ from .rule_files import (
     ALERT_RULES,
     ALERTMANAGER_EXAMPLE,
     ALERTS_DIR,
+    AUTOMATION_EXAMPLES,
+    GRID_IMPORT_EXAMPLE,
     GRID_PEAK_EXAMPLE,
     REFERENCED_METRICS,
     ROOT,
@@ -60,6 +62,7 @@ def test_promtool_unit_tests_pass() -> None:
     assert [path.name for path in UNIT_TEST_FILES] == [
         "easee-alerts.test.yml",
         "easee-rules.test.yml",
+        "grid-import.test.yml",
         "grid-peak.test.yml",
     ]
     result = run("promtool", "test", "rules", *UNIT_TEST_FILES)
@@ -71,12 +74,13 @@ def test_promtool_unit_tests_pass() -> None:
 @pytest.mark.parametrize(
     ("rule_text", "mutated", "alertname", "victim"),
     [
-        # A per-charger limit under the 15-minute heartbeat makes the idle charger look stale.
+        # The 10-minute limit without the charging condition fires for an idle charger, whose
+        # silence is EaseeChargerOffline's.
         (
-            "easee_charger_last_update_timestamp_seconds > 1800",
-            "easee_charger_last_update_timestamp_seconds > 300",
+            'easee_charger_op_mode{mode="charging"} == 1',
+            'easee_charger_op_mode{mode="charging"} >= 0',
             "EaseeChargerDataStale",
-            'charger_id="EH000001"',
+            'charger_id="EH000003"',
         ),
         # The same for the service-wide limit and an exporter whose chargers are all idle.
         (
@@ -175,9 +179,12 @@ CHARGER_ALERTS = [alert for alert in ALERTS if is_about_a_charger(alert)]
 
 
 def test_charger_alerts_are_found() -> None:
-    assert {"EaseeChargerError", "EaseeChargerDataStale", "EaseeGridPeakPause"} <= {
-        alert.name for alert in CHARGER_ALERTS
-    }
+    assert {
+        "EaseeChargerError",
+        "EaseeChargerDataStale",
+        "EaseeGridPeakPause",
+        "EaseeGridImportLimit",
+    } <= {alert.name for alert in CHARGER_ALERTS}
 
 
 @pytest.mark.parametrize("alert", CHARGER_ALERTS, ids=lambda rule: rule.name)
@@ -205,8 +212,13 @@ def test_automation_example_speaks_the_controller_protocol() -> None:
     assert labels["easee_resolve_action"] in CONTROLLER_ACTIONS
     # The controller needs the charger in a label: the expression must keep charger_id.
     assert "group_left(name, site) easee_charger_info" in grid_peak.expr
+    [grid_import] = rules(GRID_IMPORT_EXAMPLE)
+    labels = grid_import.body["labels"]
+    assert labels["easee_action"] == "current"
+    assert 6 <= float(labels["easee_amperes"]) <= 32
+    assert "group_left(name, site) easee_charger_info" in grid_import.expr
     for alert in ALERTS:
-        if alert.file != GRID_PEAK_EXAMPLE:
+        if alert.file not in AUTOMATION_EXAMPLES:
             assert not any(key.startswith("easee_") for key in alert.body["labels"]), alert.name
 
 

@@ -42,6 +42,7 @@ def exposition() -> str:
             f'easee_charger_derating_active{{charger_id="{charger}"}} 0',
             f'easee_charger_temperature_celsius{{charger_id="{charger}",sensor="max"}} 31',
             f'easee_charger_last_update_timestamp_seconds{{charger_id="{charger}"}} {now}',
+            f'easee_charger_last_seen_timestamp_seconds{{charger_id="{charger}"}} {now}',
             f'easee_charger_energy_joules_total{{charger_id="{charger}"}} 3.6e9',
         ]
     lines += [

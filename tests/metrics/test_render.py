@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
-from exporter.easee.models import DataType, Observation
+from exporter.easee.models import Circuit, DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, Kind
 from exporter.metrics import ChargerCollector, ExportFilter
 from exporter.metrics.deflate import gzip_document, plain
@@ -339,3 +339,27 @@ def test_a_reading_that_turns_negative_zero_is_rendered_again() -> None:
         assert text == expected(collector, openmetrics=False)
         line = f'easee_charger_current_amperes{{charger_id="EH000001",phase="L1"}} {value!r}\n'
         assert line.encode() in text, line
+
+
+def test_circuit_families_render_like_prometheus_client(
+    store: StateStore, collector: ChargerCollector
+) -> None:
+    """Families of the whole view (circuits), with a site name to escape and a circuit shared
+    by two accounts' sites exported once."""
+    circuit = Circuit(61001, 51001, "1", 25.0, ("EH000001",))
+    unrated = Circuit(61002, 51001, 'panel "B"', None, ("EH000002",))
+    store.set_sites("demo", (Site(51001, 'Home "main"\\fuse', circuits=(circuit, unrated)),))
+    store.set_sites("other", (Site(51001, "Home", circuits=(circuit,)),))
+    assert_same(collector)
+    text = rendered(collector, openmetrics=False)
+    assert text.count(b"easee_circuit_info{") == 2
+    assert b'easee_circuit_rated_current_amperes{circuit_id="61001"} 25.0\n' in text
+    assert b'circuit_id="61002"} ' not in text.split(b"easee_circuit_rated")[1]
+    names = {"easee_circuit_info", "easee_circuit_rated_current_amperes"}
+    for openmetrics in (False, True):
+        got = rendered(collector, openmetrics=openmetrics, names=names)
+        assert got == expected(collector, openmetrics=openmetrics, names=names)
+    store.set_sites("demo", ())
+    store.set_sites("other", ())
+    assert b"easee_circuit" not in rendered(collector, openmetrics=False)
+    assert_same(collector)

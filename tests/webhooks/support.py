@@ -215,6 +215,7 @@ async def running_service(
             events=metrics,
             sink=store.apply,
             on_chargers=accounts.on_chargers,
+            on_sites=lambda name, sites: store.set_sites(name, tuple(sites)),
         )
         accounts.add(account)
         controller = Controller(
@@ -239,6 +240,7 @@ async def running_service(
         try:
             async with account:
                 await wait_until(lambda: all(c in store for c in CHARGERS), what="discovery")
+                await wait_until(lambda: bool(store.view().sites), what="the sites")
                 for charger_id in CHARGERS:
                     await store.wait_for(
                         charger_id,

@@ -90,7 +90,15 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
         text = output.decode(errors="replace")
         assert process.returncode == 0, text
         # It did exercise the service: every route answered, commands were confirmed.
-        for route, status in (("command", "200"), ("alertmanager", "200"), ("chargers", "200")):
+        exercised = (
+            ("command", "200"),
+            ("current", "200"),
+            ("alertmanager", "200"),
+            ("chargers", "200"),
+            ("circuits", "200"),
+            ("circuit_current", "400"),
+        )
+        for route, status in exercised:
             assert h.metric("easee_exporter_webhook_requests_total", route=route, status=status)
         assert h.commands(status=202) > 0
         assert TOKEN not in text

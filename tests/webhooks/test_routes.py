@@ -60,8 +60,11 @@ async def test_openapi_is_public_and_names_every_route() -> None:
         assert document["openapi"].startswith("3.")
         assert set(document["paths"]) == {
             "/api/v1/chargers/{charger_id}/{action}",
+            "/api/v1/chargers/{charger_id}/current",
             "/api/v1/alertmanager",
             "/api/v1/chargers",
+            "/api/v1/circuits",
+            "/api/v1/circuits/{circuit_id}/current",
             "/api/v1/openapi.json",
         }
         command = document["paths"]["/api/v1/chargers/{charger_id}/{action}"]["post"]
