@@ -7,7 +7,10 @@ Part 1, throughput: the simulated cloud runs in its own process; this process ru
 account through the real path (hub -> WebSocket -> pysignalr -> decoder -> state store) and
 measures observations per CPU second of this process (one core) and per wall second. A third
 process records the very frames of the same burst from its own hub connection, and this
-process then feeds those frames to ``json.loads`` alone: the baseline, in the same run.
+process then feeds those frames to ``json.loads`` alone: the baseline, in the same run. The
+floor: the same burst once more to a bare client in this process, aiohttp's WebSocket and
+``json.loads`` of each SignalR record and nothing else; the ratio to it is what our path
+(pysignalr, decoding, the store) costs on top of what any client must do.
 
 Part 2, REST economy: a time-scaled hour with a healthy stream; the simulator's request log
 says how many REST calls the client made per charger (target: at most one per hour). The
@@ -116,32 +119,82 @@ def _record_frames(base_url: str, serials: list[str], expected: int, path: str, 
 
     async def record() -> None:
         async with aiohttp.ClientSession() as session:
-            login = await session.post(
-                f"{base_url}/api/accounts/login", json={"userName": USER, "password": PASSWORD}
-            )
-            token = (await login.json())["accessToken"]
-            headers = {"Authorization": f"Bearer {token}"}
-            negotiate = await session.post(f"{base_url}/hubs/chargers/negotiate", headers=headers)
-            connection_id = (await negotiate.json())["connectionId"]
-            url = f"{base_url}/hubs/chargers?id={connection_id}"
-            async with session.ws_connect(url, headers=headers, max_msg_size=0) as ws:
-                await ws.send_str(json.dumps({"protocol": "json", "version": 1}) + RS)
-                await ws.receive()
-                for serial in serials:
-                    call = {"type": 1, "target": "SubscribeWithCurrentState"}
-                    await ws.send_str(json.dumps({**call, "arguments": [serial, False]}) + RS)
-                ready.set()
-                frames: list[str] = []
-                seen = 0
-                while seen < expected:
-                    message = await ws.receive()
-                    if message.type != aiohttp.WSMsgType.TEXT:
-                        break
-                    frames.append(message.data)
-                    seen += message.data.count('"id":150,')
-                await asyncio.to_thread(Path(path).write_text, json.dumps(frames))
+            ws = await _hub_socket(session, base_url, serials)
+            ready.set()
+            frames: list[str] = []
+            seen = 0
+            while seen < expected:
+                message = await ws.receive()
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                frames.append(message.data)
+                seen += message.data.count('"id":150,')
+            await ws.close()
+            await asyncio.to_thread(Path(path).write_text, json.dumps(frames))
 
     asyncio.run(record())
+
+
+# ---------------------------------------------------------------- raw WebSocket floor
+
+
+async def _hub_socket(
+    session: aiohttp.ClientSession, base_url: str, serials: list[str]
+) -> aiohttp.ClientWebSocketResponse:
+    """A bare SignalR connection: login, negotiate, handshake, every charger subscribed
+    without a replay."""
+    login = await session.post(
+        f"{base_url}/api/accounts/login", json={"userName": USER, "password": PASSWORD}
+    )
+    token = (await login.json())["accessToken"]
+    headers = {"Authorization": f"Bearer {token}"}
+    negotiate = await session.post(f"{base_url}/hubs/chargers/negotiate", headers=headers)
+    connection_id = (await negotiate.json())["connectionId"]
+    url = f"{base_url}/hubs/chargers?id={connection_id}"
+    ws = await session.ws_connect(url, headers=headers, max_msg_size=0)
+    await ws.send_str(json.dumps({"protocol": "json", "version": 1}) + RS)
+    await ws.receive()
+    for serial in serials:
+        call = {"type": 1, "target": "SubscribeWithCurrentState"}
+        await ws.send_str(json.dumps({**call, "arguments": [serial, False]}) + RS)
+    return ws
+
+
+async def raw_floor(base_url: str, serials: list[str], observations: int) -> dict[str, float]:
+    """The least any client must do for the same burst: aiohttp's WebSocket and ``json.loads``
+    of every SignalR record, nothing else (no decoding, no store)."""
+    async with aiohttp.ClientSession() as session:
+        ws = await _hub_socket(session, base_url, serials)
+        await asyncio.sleep(1.0)  # the hub has processed the subscriptions
+
+        async def consume() -> int:
+            seen = 0
+            while seen < observations:
+                message = await ws.receive()
+                if message.type != aiohttp.WSMsgType.TEXT:
+                    break
+                for text in message.data.split(RS):
+                    if text:
+                        record = json.loads(text)
+                        if record.get("target") == "ProductUpdate":
+                            seen += len(record["arguments"])
+            return seen
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        reader = asyncio.create_task(consume())
+        chunk, sent = 5000, 0
+        while sent < observations and not reader.done():
+            size = min(chunk, observations - sent)
+            await _burst(session, base_url, size)
+            sent += size
+        seen = await asyncio.wait_for(reader, 120)
+        result = {
+            "raw_cpu_s": time.process_time() - cpu,
+            "raw_wall_s": time.perf_counter() - wall,
+            "raw_obs": float(seen),
+        }
+        await ws.close()
+    return result
 
 
 # ---------------------------------------------------------------- part 1
@@ -239,6 +292,8 @@ async def ingest(chargers: int, observations: int, per_frame: int) -> dict[str, 
                 result["e2e_cpu_s"] = time.process_time() - cpu
                 result["e2e_obs"] = observations
                 await asyncio.get_running_loop().run_in_executor(None, recorder.join, 120)
+        # The same burst again, to a bare WebSocket client in this process.
+        result.update(await raw_floor(sim.base_url, serials, observations))
 
         frames: list[str] = json.loads(await asyncio.to_thread(Path(path).read_text))
     records = 0
@@ -307,6 +362,7 @@ def main() -> int:
         r = asyncio.run(ingest(args.chargers, args.observations, per_frame))
         e2e = r["e2e_obs"] / r["e2e_cpu_s"]
         baseline = r["baseline_records"] / r["baseline_cpu_s"]
+        raw = r["raw_obs"] / r["raw_cpu_s"]
         label = f"{per_frame} record{'s' if per_frame > 1 else ''}/frame"
         rows += [
             (
@@ -327,6 +383,11 @@ def main() -> int:
                 f"({r['baseline_records']:.0f} records, {r['frames']:.0f} frames)",
             ),
             (f"[{label}] end to end / json.loads", f"{e2e / baseline:.2f}"),
+            (
+                f"[{label}] raw WebSocket floor (aiohttp + json.loads)",
+                f"{raw:,.0f} obs/CPU-s ({r['raw_obs']:.0f} obs in {r['raw_cpu_s']:.2f} CPU-s)",
+            ),
+            (f"[{label}] end to end / raw WebSocket floor", f"{e2e / raw:.2f}"),
         ]
     if not args.skip_hour:
         for chargers in (args.chargers, 3):

@@ -115,6 +115,13 @@ class Fleet:
             verdicts[name] = (missing is None, missing or "subscribed")
         return verdicts
 
+    def state_replayed(self) -> bool:
+        """Whether every enabled account holds the replayed state of all its chargers (the
+        initial state is in). False while there is no enabled account."""
+        statuses = [a.status for a in self._accounts.values()]
+        enabled = [status for status in statuses if status.enabled]
+        return bool(enabled) and all(status.state_replayed for status in enabled)
+
     async def apply(self, settings: Settings) -> None:
         """Start, restart or stop accounts so that they match ``settings``."""
         options = account_options(settings)

@@ -43,20 +43,24 @@ timestamp of any of its observations, whatever the outcome (a timestamp in the f
 as its receive time). A replay or a REST snapshot carries the charger's old timestamps, so it
 never makes a silent charger look alive by arriving; :meth:`ChargerView.online` reads it.
 
-Concurrency: the store does no I/O and takes no lock. Writers and readers run on one event
-loop, and every method runs to completion without awaiting, so no reader can see a half-made
-change. :meth:`~StateStore.wait_for` is the only coroutine: it parks an asyncio future that
-:meth:`~StateStore.apply` resolves.
+Concurrency: the store does no I/O and takes no lock. Writers run on one event loop, and
+every method runs to completion without awaiting, so no reader can see a half-made change.
+:meth:`~StateStore.wait_for` is the only coroutine: it parks an asyncio future that
+:meth:`~StateStore.apply` resolves. A view may be read on any thread (the ``/metrics``
+handler reads it in a worker thread) while writes continue: the store is copy on write, and
+what a view holds is never written again.
 
-Cost: :meth:`apply` touches one dict entry and a few attributes. :meth:`view` rebuilds only the
-chargers that changed since the last view (one dict copy each) and returns the same object
-when nothing changed.
+Cost: :meth:`view` takes constant time; it freezes the current state rather than copying it.
+The first write to a charger after a view copies that charger's readings (one dict of about
+180 entries), and the first change to the charger set copies the set. A charger's
+:class:`ChargerView` (with its derived state and phases, recomputed only when their inputs
+changed) is built once per change, by the first reader of a view that holds it.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -167,45 +171,127 @@ def as_seen(view: StoreView, now: float, offline_after: float) -> StoreView:
 
 Predicate: TypeAlias = Callable[[ChargerView], bool]
 
-_EMPTY: Mapping[int, Observation] = MappingProxyType({})
+#: The epoch of a charger frozen on its own (a single-charger snapshot was taken).
+_FROZEN = -1
 
 
 class _Charger:
-    """Mutable per-charger state, private to the store."""
+    """One charger's state, private to the store.
+
+    Copy on write: a charger is writable only while its ``epoch`` is the store's. Taking a view
+    ends the epoch, so every charger that view holds is frozen from then on, and the next write
+    to it goes to a copy (:meth:`StateStore._writable`). A frozen charger is never mutated
+    again, which is what lets a view be read from another thread while writes continue; its
+    :class:`ChargerView` is built on first use, by whoever reads it (:func:`_view_of`).
+    """
 
     __slots__ = (
         "derived",
-        "derived_stale",
+        "epoch",
         "last_received_at",
         "last_seen_at",
         "last_update_at",
         "meta",
         "observations",
         "phases",
-        "phases_stale",
         "session_started_at",
         "snapshot",
         "values",
-        "values_changed",
+        "values_shared",
         "waiters",
     )
 
-    def __init__(self, meta: ChargerMeta) -> None:
+    def __init__(self, meta: ChargerMeta, epoch: int) -> None:
         self.meta = meta
+        self.epoch = epoch
         self.values: dict[int, Observation] = {}
+        #: ``values`` belongs to a frozen state too: copied before the first change
+        self.values_shared = False
+        #: the read-only face of ``values``, shared by every snapshot of the same readings
+        self.observations: Mapping[int, Observation] = MappingProxyType(self.values)
         self.last_update_at: float | None = None
         self.last_received_at: float | None = None
         self.last_seen_at: float | None = None
         #: charger-side time of the last session start the store saw (see _reset_session)
         self.session_started_at: float | None = None
-        self.values_changed = True
-        self.observations: Mapping[int, Observation] = _EMPTY
-        self.derived: DerivedState = derive(_EMPTY)
-        self.derived_stale = False
-        self.phases: PhaseReadings = phase_readings(_EMPTY)
-        self.phases_stale = False
+        #: None: to be derived from ``values`` when the snapshot is built
+        self.derived: DerivedState | None = None
+        self.phases: PhaseReadings | None = None
+        #: the snapshot of this (frozen) state, once built
         self.snapshot: ChargerView | None = None
+        #: shared by every copy of the charger, so a waiter is found in the newest one
         self.waiters: list[tuple[Predicate, asyncio.Future[ChargerView]]] = []
+
+    def own_values(self) -> dict[int, Observation]:
+        """``values``, ready to be written (copied first if a frozen state shares it)."""
+        if self.values_shared:
+            self.values = dict(self.values)
+            self.values_shared = False
+            self.observations = MappingProxyType(self.values)
+        return self.values
+
+    def thawed(self, epoch: int) -> _Charger:
+        """A writable copy of this frozen state."""
+        copy = _Charger(self.meta, epoch)
+        # Most writes after a view only prove the link (replays, duplicates): the readings are
+        # copied when one of them changes, not before.
+        copy.values = self.values
+        copy.values_shared = True
+        copy.last_update_at = self.last_update_at
+        copy.last_received_at = self.last_received_at
+        copy.last_seen_at = self.last_seen_at
+        copy.session_started_at = self.session_started_at
+        # What a reader already derived from the same values is reused, not derived again.
+        snapshot = self.snapshot
+        copy.observations = self.observations
+        if snapshot is not None:
+            copy.derived, copy.phases = snapshot.derived, snapshot.phases
+        else:
+            copy.derived, copy.phases = self.derived, self.phases
+        copy.waiters = self.waiters
+        return copy
+
+
+def _view_of(charger: _Charger) -> ChargerView:
+    """The snapshot of a frozen charger, built once (on any thread: it only reads)."""
+    snapshot = charger.snapshot
+    if snapshot is None:
+        observations = charger.observations
+        derived = charger.derived
+        phases = charger.phases
+        snapshot = ChargerView(
+            meta=charger.meta,
+            observations=observations,
+            derived=derive(observations) if derived is None else derived,
+            phases=phase_readings(observations) if phases is None else phases,
+            last_update_at=charger.last_update_at,
+            last_received_at=charger.last_received_at,
+            last_seen_at=charger.last_seen_at,
+        )
+        # Two readers racing here build equal snapshots; either one may stay.
+        charger.snapshot = snapshot
+    return snapshot
+
+
+class _Chargers(Mapping[str, ChargerView]):
+    """A view's chargers: frozen states, each turned into a snapshot when first read."""
+
+    __slots__ = ("_frozen",)
+
+    def __init__(self, frozen: Mapping[str, _Charger]) -> None:
+        self._frozen = frozen
+
+    def __getitem__(self, charger_id: str) -> ChargerView:
+        return _view_of(self._frozen[charger_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._frozen)
+
+    def __len__(self) -> int:
+        return len(self._frozen)
+
+    def __contains__(self, charger_id: object) -> bool:
+        return charger_id in self._frozen
 
 
 class StateStore:
@@ -224,8 +310,10 @@ class StateStore:
         self._zero_types = {i: table[i].data_type for i in self._zero_ignored}
         self._special = self._monotonic | self._zero_ignored | {SESSION_TRIGGER_ID}
         self._chargers: dict[str, _Charger] = {}
-        self._changed: set[_Charger] = set()
-        self._view_stale = True
+        #: views end epochs; a charger is writable only while its epoch is the current one
+        self._epoch = 0
+        #: ``_chargers`` is held by a view: copied before the next change to the set
+        self._chargers_shared = False
         self._last_update_at: float | None = None
         self._last_received_at: float | None = None
         self._view: StoreView | None = None
@@ -244,7 +332,7 @@ class StateStore:
             self._sites[account] = sites
         else:
             self._sites.pop(account, None)
-        self._view_stale = True
+        self._view = None
 
     # -- charger set ------------------------------------------------------------------------
 
@@ -252,19 +340,17 @@ class StateStore:
         """Add a charger, or replace the metadata of a known one (its readings stay)."""
         charger = self._chargers.get(meta.charger_id)
         if charger is None:
-            self._chargers[meta.charger_id] = _Charger(meta)
-            self._view_stale = True
+            self._own_chargers()[meta.charger_id] = _Charger(meta, self._epoch)
+            self._view = None
         elif charger.meta != meta:
-            charger.meta = meta
-            self._changed.add(charger)
+            self._writable(charger).meta = meta
 
     def remove_charger(self, charger_id: str) -> bool:
         """Forget a charger and its readings; pending waiters fail. False if it was unknown."""
-        charger = self._chargers.pop(charger_id, None)
-        if charger is None:
+        if charger_id not in self._chargers:
             return False
-        self._changed.discard(charger)
-        self._view_stale = True
+        charger = self._own_chargers().pop(charger_id)
+        self._view = None
         for _, future in charger.waiters:
             if not future.done():
                 future.set_exception(UnknownChargerError(charger_id))
@@ -290,6 +376,8 @@ class StateStore:
         charger = self._chargers.get(observation.charger_id)
         if charger is None:
             return self._count(Outcome.UNKNOWN_CHARGER)
+        if charger.epoch != self._epoch:
+            charger = self._writable(charger)
         received = observation.received_at
         if charger.last_received_at is None or received > charger.last_received_at:
             charger.last_received_at = received
@@ -298,15 +386,14 @@ class StateStore:
         seen = seen_at(observation.timestamp, received)
         if charger.last_seen_at is None or seen > charger.last_seen_at:
             charger.last_seen_at = seen
-        self._changed.add(charger)
+        self._view = None
 
         obs_id = observation.obs_id
-        values = charger.values
-        stored = values.get(obs_id)
+        stored = charger.values.get(obs_id)
         if obs_id in self._special:
             outcome, entry = self._special_rules(charger, stored, observation)
             if entry is not None:
-                values[obs_id] = entry
+                charger.own_values()[obs_id] = entry
                 self._values_changed(
                     charger, obs_id, received, accepted=outcome is Outcome.ACCEPTED
                 )
@@ -316,7 +403,7 @@ class StateStore:
                 return self._count(Outcome.OUTDATED)
             if observation.timestamp == stored.timestamp and observation.value == stored.value:
                 return self._count(Outcome.DUPLICATE)
-        values[obs_id] = observation
+        charger.own_values()[obs_id] = observation
         self._values_changed(charger, obs_id, received, accepted=True)
         return self._count(Outcome.ACCEPTED)
 
@@ -325,6 +412,22 @@ class StateStore:
         for observation in observations:
             self.apply(observation)
 
+    def _writable(self, charger: _Charger) -> _Charger:
+        """The charger itself while writable, else a writable copy that replaces it."""
+        if charger.epoch == self._epoch:
+            return charger
+        copy = charger.thawed(self._epoch)
+        self._own_chargers()[copy.meta.charger_id] = copy
+        self._view = None
+        return copy
+
+    def _own_chargers(self) -> dict[str, _Charger]:
+        """The charger set, copied first if a view holds it."""
+        if self._chargers_shared:
+            self._chargers = dict(self._chargers)
+            self._chargers_shared = False
+        return self._chargers
+
     def _count(self, outcome: Outcome) -> Outcome:
         self._counts[outcome] += 1
         return outcome
@@ -332,12 +435,12 @@ class StateStore:
     def _values_changed(
         self, charger: _Charger, obs_id: int, received: float, *, accepted: bool
     ) -> None:
-        charger.values_changed = True
-        # Re-deriving costs more than the change itself; most readings feed neither.
+        # Derived once per snapshot whose inputs changed, by its reader: most readings feed
+        # neither, and deriving costs more than the change itself.
         if obs_id in DERIVED_INPUT_IDS:
-            charger.derived_stale = True
+            charger.derived = None
         if obs_id in PHASE_INPUT_IDS:
-            charger.phases_stale = True
+            charger.phases = None
         if accepted and (charger.last_update_at is None or received > charger.last_update_at):
             charger.last_update_at = received
             if self._last_update_at is None or received > self._last_update_at:
@@ -423,7 +526,7 @@ class StateStore:
             if stored is not None and stored.timestamp > trigger.timestamp:
                 continue  # already a reading of the new session
             data_type = self._zero_types[obs_id]
-            charger.values[obs_id] = Observation(
+            charger.own_values()[obs_id] = Observation(
                 charger_id=trigger.charger_id,
                 obs_id=obs_id,
                 data_type=data_type,
@@ -434,59 +537,28 @@ class StateStore:
 
     # -- reads ------------------------------------------------------------------------------
 
-    def _snapshot(self, charger: _Charger) -> ChargerView:
-        if charger.values_changed:
-            charger.observations = MappingProxyType(dict(charger.values))
-            if charger.derived_stale:
-                charger.derived = derive(charger.observations)
-                charger.derived_stale = False
-            if charger.phases_stale:
-                charger.phases = phase_readings(charger.observations)
-                charger.phases_stale = False
-            charger.values_changed = False
-        snapshot = charger.snapshot
-        if (
-            snapshot is None
-            or snapshot.observations is not charger.observations
-            or snapshot.meta is not charger.meta
-            or snapshot.last_received_at != charger.last_received_at
-            or snapshot.last_seen_at != charger.last_seen_at
-        ):
-            snapshot = ChargerView(
-                meta=charger.meta,
-                observations=charger.observations,
-                derived=charger.derived,
-                phases=charger.phases,
-                last_update_at=charger.last_update_at,
-                last_received_at=charger.last_received_at,
-                last_seen_at=charger.last_seen_at,
-            )
-            charger.snapshot = snapshot
-            self._view_stale = True
-        return snapshot
-
     def view(self) -> StoreView:
-        """An immutable snapshot of the whole store; the same object while nothing changes."""
-        if self._changed:
-            for charger in self._changed:
-                self._snapshot(charger)
-            self._changed.clear()
+        """An immutable snapshot of the whole store; the same object while nothing changes.
+
+        Constant time: it ends the epoch (every charger is frozen as it is) and builds nothing.
+        Each charger's :class:`ChargerView` is built when first read, on the reader's thread,
+        so a scrape can take the view on the event loop and read it in a worker thread.
+        """
         view = self._view
         equalizers = self.equalizers.view()
-        if view is None or self._view_stale or view.equalizers is not equalizers:
-            snapshots: dict[str, ChargerView] = {}
-            for charger_id, charger in self._chargers.items():
-                snapshot = charger.snapshot
-                snapshots[charger_id] = self._snapshot(charger) if snapshot is None else snapshot
+        # A change of the Equalizers' view makes a new store view too: a new epoch, so the
+        # chargers are frozen as they are now.
+        if view is None or view.equalizers is not equalizers:
+            self._epoch += 1
+            self._chargers_shared = True
             view = StoreView(
-                chargers=MappingProxyType(snapshots),
+                chargers=_Chargers(self._chargers),
                 last_update_at=self._last_update_at,
                 last_received_at=self._last_received_at,
                 sites=tuple(site for sites in self._sites.values() for site in sites),
                 equalizers=equalizers,
             )
             self._view = view
-            self._view_stale = False
         return view
 
     def charger(self, charger_id: str) -> ChargerView:
@@ -494,7 +566,13 @@ class StateStore:
         charger = self._chargers.get(charger_id)
         if charger is None:
             raise UnknownChargerError(charger_id)
-        return self._snapshot(charger)
+        return self._frozen_view(charger)
+
+    @staticmethod
+    def _frozen_view(charger: _Charger) -> ChargerView:
+        """Freeze one charger (its next write goes to a copy) and return its snapshot."""
+        charger.epoch = _FROZEN
+        return _view_of(charger)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -515,7 +593,7 @@ class StateStore:
         charger = self._chargers.get(charger_id)
         if charger is None:
             raise UnknownChargerError(charger_id)
-        snapshot = self._snapshot(charger)
+        snapshot = self._frozen_view(charger)
         if predicate(snapshot):
             return snapshot
         future: asyncio.Future[ChargerView] = asyncio.get_running_loop().create_future()
@@ -529,7 +607,7 @@ class StateStore:
                 charger.waiters.remove(waiter)
 
     def _notify(self, charger: _Charger) -> None:
-        snapshot = self._snapshot(charger)
+        snapshot = self._frozen_view(charger)
         for predicate, future in charger.waiters:
             if future.done():
                 continue

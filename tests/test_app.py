@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import hashlib
 import hmac
 import os
@@ -438,3 +439,36 @@ async def test_commands_wait_for_discovery_instead_of_answering_unknown(
     await eventually(lambda: len(service.store.view().chargers) == 3)
     answer = await client2.post("/api/v1/chargers/EH999999/pause", headers=bearer)
     assert answer.status == 404
+
+
+async def test_the_heap_is_frozen_once_every_charger_is_replayed(
+    aiohttp_client: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The heap freezer waits until the hub has replayed every subscribed charger (one
+    reading a frame here, so the replay takes a while), not for readiness: at the freeze,
+    every replayed reading is in the store. (Whether readiness comes first depends on the
+    timing; tests/easee/test_account.py shows the account's own view of it.)"""
+    config = SimulatorConfig.single_account(
+        password="demo-password",
+        chargers=100,
+        keepalive_interval=0.5,
+        client_timeout=30.0,
+        tick_interval=0,
+        max_records_per_frame=1,
+    )
+    async with run_simulator(config) as sim:
+        replayed = sum(len(model.observations) for model in sim.chargers.values())
+        app = create_app(settings_for(sim))
+        service = app[SERVICE]
+        at_freeze: list[tuple[int, bool]] = []
+
+        def freeze() -> None:
+            assert service.fleet is not None
+            at_freeze.append((sum(service.store.counts.values()), service.fleet.state_replayed()))
+
+        monkeypatch.setattr(gc, "freeze", freeze)
+        await aiohttp_client(app)
+        await eventually(lambda: at_freeze, within=60)
+        applied, state_replayed = at_freeze[0]
+        assert state_replayed
+        assert applied >= replayed

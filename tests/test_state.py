@@ -19,6 +19,7 @@ from exporter.state import (
     ChargerView,
     Outcome,
     StateStore,
+    StoreView,
     UnknownChargerError,
 )
 
@@ -488,6 +489,70 @@ class TestViews:
         assert 104 not in charger.observations
         assert set(kept.chargers) == {CHARGER}
         assert charger.derived.op_mode == 3
+
+    def test_a_view_read_late_shows_the_state_of_its_time(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        """Snapshots are built by their first reader, after any number of writes: they still
+        show what the store held when the view was taken (derived state and phases too)."""
+        store.upsert_charger(ChargerMeta(charger_id=OTHER))
+        store.apply_many(
+            [
+                cloud.frame(120, "1.0", at=0),
+                cloud.frame(109, "3", at=0),
+                cloud.frame(183, "7.5", at=0),
+            ]
+        )
+        kept = store.view()
+        single = store.charger(OTHER)
+        for second in range(1, 20):
+            store.apply(cloud.frame(120, str(second), at=second))
+            store.apply(cloud.frame(109, "2", at=second))
+            store.apply(cloud.frame(183, "0.5", at=second))
+            store.apply(cloud.frame(200, "1", at=second))  # a new id: the readings grow
+            store.apply(cloud.frame(120, str(second), at=second, charger=OTHER))
+        charger = kept.chargers[CHARGER]  # built only now
+        assert (charger.value(120), charger.derived.op_mode) == (1.0, 3)
+        assert [r.value for r in charger.phases.currents] == [7.5]
+        assert 200 not in charger.observations
+        assert kept.chargers[OTHER].value(120) is None
+        assert single.value(120) is None
+        now = store.view().chargers[CHARGER]
+        assert (now.value(120), now.derived.op_mode, now.phases.currents[0].value) == (19.0, 2, 0.5)
+
+    def test_a_view_read_in_a_thread_while_writes_continue(self, cloud: Cloud) -> None:
+        """What the /metrics handler does: the view is taken here and read in a worker thread
+        while this thread keeps writing; the reader sees the view's state, whole."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        serials = [f"EH1{n:05d}" for n in range(200)]
+        frames = [
+            cloud.frame(obs_id, "1", at=0, charger=serial)
+            for serial in serials
+            for obs_id in range(120, 140)
+        ]
+        store, reference = StateStore(), StateStore()
+        for each in (store, reference):
+            for serial in serials:
+                each.upsert_charger(ChargerMeta(charger_id=serial))
+            each.apply_many(frames)
+        kept = store.view()
+
+        def read(view: StoreView) -> dict[tuple[str, int], object]:
+            return {
+                (charger_id, obs_id): charger.value(obs_id)
+                for charger_id, charger in view.chargers.items()
+                for obs_id in range(118, 142)
+            }
+
+        with ThreadPoolExecutor(1) as pool:
+            seen = pool.submit(read, kept)
+            for second in range(1, 40):
+                for serial in serials[::7]:
+                    store.apply(cloud.frame(118 + second % 24, "2", at=second, charger=serial))
+                store.upsert_charger(ChargerMeta(charger_id=f"EH2{second:05d}"))
+            assert seen.result() == read(reference.view())
+        assert read(store.view()) != read(reference.view())
 
     def test_views_are_shared_until_something_changes(
         self, store: StateStore, cloud: Cloud

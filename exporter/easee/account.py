@@ -85,7 +85,7 @@ from exporter.easee.models import (
 )
 from exporter.easee.observations import OBSERVATIONS
 from exporter.easee.options import AccountOptions
-from exporter.easee.stream import EaseeStream, StreamStatus
+from exporter.easee.stream import EaseeStream, Received, StreamStatus
 from exporter.easee.tasks import cancel_and_wait
 
 _log = structlog.get_logger(__name__)
@@ -190,6 +190,13 @@ class AccountStatus:
         if not self.stream.connected:
             return f"stream down: {self.stream.reason}"
         return None
+
+    @property
+    def state_replayed(self) -> bool:
+        """Ready, and the hub has replayed the current state of every subscribed charger."""
+        return (
+            self.ready and self.stream is not None and (self.stream.replayed >= len(self.chargers))
+        )
 
 
 class EaseeAccount:
@@ -499,6 +506,7 @@ class EaseeAccount:
             events=self._events,
             options=self._options,
             clock=self._clock,
+            wall_clock=self._wall_clock,
         )
         self._stream = stream
         self._stream_started_at = self._clock()
@@ -588,13 +596,13 @@ class EaseeAccount:
             return self._equalizer_product
         return self._charger_product
 
-    def _on_stream_update(self, payload: Any) -> None:
+    def _on_stream_update(self, payload: Any, received: Received) -> None:
         mid = payload.get("mid") if isinstance(payload, dict) else None
         product = self._product(mid if isinstance(mid, str) else "")
-        observation = product.decoder.product_update(payload, received_at=self._wall_clock())
+        observation = product.decoder.product_update(payload, received_at=received.wall)
         if observation is None:
             return
-        now = self._clock()
+        now = received.at
         charger_id = observation.charger_id
         last = self._stream_data_at
         self._stream_data_at = now

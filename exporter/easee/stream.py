@@ -22,14 +22,16 @@ notices a silent hub. So:
   handled like ``ProductUpdate`` (it repeats some updates; the store drops exact
   duplicates), ``SubscribeToMyProduct`` is a no-op.
 
-The two pysignalr internals: ``_on_message`` is hooked to timestamp every hub message,
-including the pings pysignalr throws away (the silence watchdog needs them; a test fails if
-the hook stops seeing pings), and ``send()`` is overridden to send no ``headers``, which
-pysignalr would otherwise fill with our HTTP headers, the bearer token included.
+Frames are timestamped once each, by a JSON protocol whose ``decode`` reads the clocks
+(pysignalr's public ``protocol`` argument): every frame passes there, the pings pysignalr
+throws away included (the silence watchdog needs them; a test fails if they stop counting),
+and the messages of one frame share its :class:`Received`. The one pysignalr internal:
+``send()`` is overridden to send no ``headers``, which pysignalr would otherwise fill with
+our HTTP headers, the bearer token included.
 
-Payloads are handed on undecoded; the account decodes them. The callbacks run on the
-WebSocket reader, so they must be quick and must not block: a slow consumer slows the reader
-(TCP back-pressure) instead of growing a queue.
+Payloads are handed on undecoded, with their frame's arrival; the account decodes them. The
+callbacks run on the WebSocket reader, so they must be quick and must not block: a slow
+consumer slows the reader (TCP back-pressure) instead of growing a queue.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import aiohttp
@@ -48,6 +50,7 @@ import structlog
 from pysignalr import exceptions as signalr_errors
 from pysignalr.client import SignalRClient
 from pysignalr.messages import CompletionMessage, InvocationMessage, Message
+from pysignalr.protocol.json import JSONProtocol
 
 from exporter.easee.errors import (
     EaseeError,
@@ -61,6 +64,19 @@ from exporter.easee.tasks import cancel_and_wait
 _log = structlog.get_logger(__name__)
 
 PayloadHandler = Callable[[Any], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """When a frame arrived, by the monotonic clock and by the wall clock. Every message of
+    one frame shares it: the clocks are read once per frame, not once per message."""
+
+    at: float
+    wall: float
+
+
+#: ``on_update``: a ``ProductUpdate``/``ChargerUpdate`` payload and its frame's arrival.
+UpdateHandler = Callable[[Any, Received], None]
 
 
 class TokenSource(Protocol):
@@ -83,6 +99,10 @@ class StreamStatus:
 
     ``connected`` means open **and** every charger's subscription sent; ``reason`` says why
     it is down (or ``"subscribed"``); ``since`` is the monotonic time of the last change.
+    ``replayed`` counts the chargers whose subscription the hub has answered in the current
+    session: the hub replays a charger's current state before it answers, so once every
+    charger is answered the initial state is complete (a refused subscription has no replay
+    and counts as answered too).
     """
 
     connected: bool
@@ -90,20 +110,38 @@ class StreamStatus:
     since: float
     sessions: int
     subscribe_errors: int
+    replayed: int = 0
+
+
+class _FramedProtocol(JSONProtocol):
+    """pysignalr's JSON protocol, noting when each incoming frame arrived.
+
+    The transport hands every frame (pings included, which pysignalr drops before any public
+    callback) to :meth:`decode` and then dispatches its messages one by one, so the time read
+    here is the frame's, shared by all of its messages.
+    """
+
+    def __init__(self, clock: Callable[[], float], wall_clock: Callable[[], float]) -> None:
+        super().__init__()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self.received = Received(clock(), wall_clock())
+
+    def decode(self, raw_message: str | bytes) -> list[Message]:
+        self.received = Received(self._clock(), self._wall_clock())
+        return super().decode(raw_message)
 
 
 class _WatchedClient(SignalRClient):
-    """pysignalr client that timestamps every incoming message and sends no headers."""
+    """pysignalr client that knows when the last frame arrived and sends no headers."""
 
-    def __init__(self, *args: Any, clock: Callable[[], float], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.clock = clock
-        self.last_rx = clock()
+    def __init__(self, url: str, *, frames: _FramedProtocol, **kwargs: Any) -> None:
+        super().__init__(url, frames, **kwargs)
+        self.frames = frames
 
-    async def _on_message(self, message: Message) -> None:
-        # The private hook: pysignalr drops pings before any public callback sees them.
-        self.last_rx = self.clock()
-        await super()._on_message(message)
+    @property
+    def last_rx(self) -> float:
+        return self.frames.received.at
 
     async def send(
         self,
@@ -150,11 +188,12 @@ class EaseeStream:
         account: str,
         serials: Sequence[str],
         tokens: TokenSource,
-        on_update: PayloadHandler,
+        on_update: UpdateHandler,
         on_command_response: PayloadHandler,
         events: ClientEvents,
         options: AccountOptions,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._account = account
         self._serials = tuple(serials)
@@ -164,6 +203,7 @@ class EaseeStream:
         self._events = events
         self._options = options
         self._clock = clock
+        self._wall_clock = wall_clock
         self._log = _log.bind(account=account)
         self._backoff = options.backoff(clock)
         self._task: asyncio.Task[None] | None = None
@@ -304,12 +344,12 @@ class EaseeStream:
         if old.connected != connected:
             self._events.stream_state(self._account, connected)
         sessions = old.sessions + (1 if connected and not old.connected else 0)
-        self._status = StreamStatus(
-            connected,
-            reason,
-            self._clock() if old.connected != connected else old.since,
-            sessions,
-            old.subscribe_errors,
+        self._status = replace(
+            old,
+            connected=connected,
+            reason=reason,
+            since=self._clock() if old.connected != connected else old.since,
+            sessions=sessions,
         )
 
     # ------------------------------------------------------------ one session
@@ -318,6 +358,7 @@ class EaseeStream:
         """Run one connection session; always ends by raising :class:`_SessionEnded`."""
         session = _Session(self, token)
         self._client = session.client
+        self._status = replace(self._status, replayed=0)
         try:
             await session.run()
         finally:
@@ -327,15 +368,18 @@ class EaseeStream:
         self._set_status(True, "subscribed")
         self._log.info("stream connected", chargers=len(self._serials))
 
-    def _completion(self, serial: str) -> Callable[[Message], Awaitable[None]]:
+    def _completion(self, serial: str, answered: set[str]) -> Callable[[Message], Awaitable[None]]:
+        """The answer to one session's subscription of ``serial`` (after its replay)."""
+
         async def on_completion(message: Message) -> None:
+            if serial not in answered:
+                answered.add(serial)
+                self._status = replace(self._status, replayed=len(answered))
             try:
                 error = getattr(message, "error", None)
                 if error:
                     old = self._status
-                    self._status = StreamStatus(
-                        old.connected, old.reason, old.since, old.sessions, old.subscribe_errors + 1
-                    )
+                    self._status = replace(old, subscribe_errors=old.subscribe_errors + 1)
                     self._log.warning(
                         "hub refused the subscription", charger_id=serial, error=str(error)
                     )
@@ -408,6 +452,8 @@ class _Session:
         self._opened = asyncio.Event()
         self._ending: _SessionEnded | None = None
         self._later: set[asyncio.Task[None]] = set()
+        #: the products whose subscription the hub has answered in this session
+        self._answered: set[str] = set()
         self.delivered = False
         self.client = client = _WatchedClient(
             options.stream_url,
@@ -418,12 +464,16 @@ class _Session:
             connection_timeout=options.connect_timeout,
             max_size=None,
             retry_count=1,
-            clock=stream._clock,
+            frames=_FramedProtocol(stream._clock, stream._wall_clock),
         )
         client.on_open(self._on_open)
         client.on_close(self._on_close)
         client.on_error(self._on_error)
-        updates = stream._guarded(stream._on_update, on_payload=self._delivered)
+        frames = client.frames
+        on_update = stream._on_update
+        updates = stream._guarded(
+            lambda payload: on_update(payload, frames.received), on_payload=self._delivered
+        )
         client.on("ProductUpdate", updates)
         client.on("ChargerUpdate", updates)
         client.on("CommandResponse", stream._guarded(stream._on_command_response))
@@ -518,7 +568,7 @@ class _Session:
                 await self.client.send(
                     "SubscribeWithCurrentState",
                     [serial, True],
-                    on_invocation=stream._completion(serial),
+                    on_invocation=stream._completion(serial, self._answered),
                 )
             except Exception as exc:
                 self._end(_SessionEnded(f"subscribe failed: {type(exc).__name__}", opened=True))

@@ -35,7 +35,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Flag, StrEnum, auto
 from typing import Protocol
 
 from exporter.easee.derived import DerivedState
@@ -155,26 +155,37 @@ def _number(spec: ObservationSpec | None, value: ObservationValue) -> float | No
 
 # Emitters ---------------------------------------------------------------------------------
 #
-# Each emitter gives a charger's samples for its family, and a cheap ``key`` of the inputs
-# those samples depend on: the cached renderer re-renders a family only when the key
-# changed. The store replaces an Observation object when a reading arrives and shares
-# unchanged ones between snapshots, so keys are object identities: the object itself for
-# one input, a tuple of ``id()``s for several. A tuple of ints is not tracked by the
-# garbage collector (a tuple of objects would be, ~40,000 of them at 1,000 chargers, and
-# full collections stop the event loop); the ids are sound because the renderer keeps the
-# previous snapshot, and so every object an old key names, alive while it compares.
+# Each emitter gives a charger's samples for its family, and says what of the snapshot those
+# samples read: observation ids (``inputs``) and other parts (``depends``). The cached
+# renderer re-renders a family only when one of them changed. The store replaces an
+# Observation object when a reading arrives and shares unchanged ones (and the derived state,
+# the phases, the metadata) between snapshots, so "changed" is an identity test, done for
+# all of a charger's readings at once.
+
+
+class Depends(Flag):
+    """What of a charger's snapshot other than its readings a family's samples read."""
+
+    NOTHING = 0
+    META = auto()
+    DERIVED = auto()
+    PHASES = auto()
+    #: ``last_received_at`` and ``last_seen_at``
+    TIMES = auto()
+    #: the readings of ids the observation table does not know
+    UNKNOWN = auto()
 
 
 class Emitter(Protocol):
     """The samples of one family for one charger."""
 
     @property
-    def source(self) -> int | None:
-        """When the key is exactly the Observation of one id: that id (lets the renderer
-        skip the call), else None."""
+    def inputs(self) -> tuple[int, ...]:
+        """The observation ids whose readings the samples read."""
 
-    def key(self, charger: ChargerView) -> object:
-        """Equal keys (identical, or ``==``) guarantee equal samples."""
+    @property
+    def depends(self) -> Depends:
+        """The other parts of the snapshot the samples read."""
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         """The family's samples for ``charger`` (empty when it has none)."""
@@ -190,17 +201,12 @@ class _Readings:
     derived_id: int | None = None
 
     @property
-    def source(self) -> int | None:
-        return self.ids[0] if len(self.ids) == 1 and self.derived_id is None else None
+    def inputs(self) -> tuple[int, ...]:
+        return self.ids
 
-    def key(self, charger: ChargerView) -> object:
-        observations = charger.observations
-        if self.derived_id is not None:
-            derived = _derived_row(self.derived_id, charger.derived)
-            return tuple(map(id, map(observations.get, self.ids))), derived
-        if len(self.ids) == 1:
-            return observations.get(self.ids[0])
-        return tuple(map(id, map(observations.get, self.ids)))
+    @property
+    def depends(self) -> Depends:
+        return Depends.NOTHING if self.derived_id is None else Depends.DERIVED
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -223,25 +229,17 @@ def _derived_row(obs_id: int, derived: DerivedState) -> float | None:
     raise ValueError(f"no derived value for observation {obs_id}")
 
 
-class _Computed:
-    """An emitter whose key is not a single observation."""
-
-    __slots__ = ()
-
-    @property
-    def source(self) -> int | None:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
-class _InfoReadings(_Computed):
+class _InfoReadings:
     """String (or identifier) readings as ``<metric>{<info_label>="<value>"} 1``."""
 
     rows: tuple[ObservationSpec, ...]
     ids: tuple[int, ...]
+    depends = Depends.NOTHING
 
-    def key(self, charger: ChargerView) -> object:
-        return tuple(map(id, map(charger.observations.get, self.ids)))
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return self.ids
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -254,14 +252,16 @@ class _InfoReadings(_Computed):
 
 
 @dataclass(frozen=True, slots=True)
-class _EnumStates(_Computed):
+class _EnumStates:
     """One 0/1 series per known state plus ``unknown``, once the reading has arrived."""
 
     spec: ObservationSpec
     states: tuple[str, ...]
+    depends = Depends.NOTHING
 
-    def key(self, charger: ChargerView) -> object:
-        return charger.observations.get(self.spec.obs_id)
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return (self.spec.obs_id,)
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observation = charger.observations.get(self.spec.obs_id)
@@ -277,13 +277,11 @@ class _EnumCode:
     """The raw code of an enumeration, as a gauge."""
 
     spec: ObservationSpec
+    depends = Depends.NOTHING
 
     @property
-    def source(self) -> int | None:
-        return self.spec.obs_id
-
-    def key(self, charger: ChargerView) -> object:
-        return charger.observations.get(self.spec.obs_id)
+    def inputs(self) -> tuple[int, ...]:
+        return (self.spec.obs_id,)
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observation = charger.observations.get(self.spec.obs_id)
@@ -296,13 +294,12 @@ def _flag(value: bool | int | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _DerivedValue(_Computed):
+class _DerivedValue:
     """A value the store derives from several readings (``DerivedState`` attribute)."""
 
     read: Callable[[DerivedState], bool | int | None]
-
-    def key(self, charger: ChargerView) -> object:
-        return _flag(self.read(charger.derived))
+    inputs = ()
+    depends = Depends.DERIVED
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         number = _flag(self.read(charger.derived))
@@ -310,14 +307,13 @@ class _DerivedValue(_Computed):
 
 
 @dataclass(frozen=True, slots=True)
-class _Phases(_Computed):
+class _Phases:
     """Per-phase currents or voltages, mapped from the terminals by the grid type (the store
     maps them once per change of their inputs, see ``exporter/easee/phases.py``)."""
 
     read: Callable[[PhaseReadings], tuple[PhaseReading, ...]]
-
-    def key(self, charger: ChargerView) -> object:
-        return charger.phases
+    inputs = ()
+    depends = Depends.PHASES
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         return [
@@ -335,16 +331,11 @@ def _voltages(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
     return phases.voltages
 
 
-class _ChargerInfo(_Computed):
+class _ChargerInfo:
     """``easee_charger_info``: metadata and the firmware release."""
 
-    def key(self, charger: ChargerView) -> object:
-        observations = charger.observations
-        return (
-            id(charger.meta),
-            id(observations.get(_FIRMWARE_ID)),
-            id(observations.get(ObservationId.SITE_ID_NUMERIC)),
-        )
+    inputs = (_FIRMWARE_ID, ObservationId.SITE_ID_NUMERIC)
+    depends = Depends.META
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         meta = charger.meta
@@ -371,12 +362,11 @@ class _ChargerInfo(_Computed):
 _KNOWN_IDS = frozenset(OBSERVATIONS)
 
 
-class _UnknownReadings(_Computed):
+class _UnknownReadings:
     """Numeric readings of ids the table does not know, by ``observation_id``."""
 
-    def key(self, charger: ChargerView) -> object:
-        observations = charger.observations
-        return tuple(id(observations[i]) for i in sorted(observations.keys() - _KNOWN_IDS))
+    inputs = ()
+    depends = Depends.UNKNOWN
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -389,13 +379,12 @@ class _UnknownReadings(_Computed):
 
 
 @dataclass(frozen=True, slots=True)
-class _Timestamp(_Computed):
+class _Timestamp:
     """One of the charger's freshness times (epoch seconds), when it has one."""
 
     read: Callable[[ChargerView], float | None]
-
-    def key(self, charger: ChargerView) -> object:
-        return self.read(charger)
+    inputs = ()
+    depends = Depends.TIMES
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         value = self.read(charger)

@@ -10,15 +10,16 @@ event loop with ``generate_latest``. Measured with ``python bench/scrape.py`` (2
 1,000 chargers with full observation sets, 182,000 series, 12.6 MiB of text): 1.1-3.2 s per
 text scrape and 2.2-4.5 s in OpenMetrics (what Prometheus asks for), the event loop frozen
 all along (stream, webhooks and health checks stall for seconds). This handler takes the
-store's immutable view on the loop, then renders in a worker thread (``run_in_executor``)
-with the charger collector's cached renderer (:mod:`exporter.metrics.render`, byte for byte
-the output of ``generate_latest``) followed by ``generate_latest`` over the service's own
-registry (a few hundred series: its counters, process and platform metrics). Same bench:
-13-47 ms per gzip scrape when nothing changed; 55-150 ms median while 2,000 readings per
-second flow in (telemetry bursts, three times a fleet of 1,000 all charging); 124-132 MiB
-resident. The event loop's longest stall is then the garbage collector's full collection
-over the store's ~180,000 Observation objects (60-200 ms); with ``gc.freeze()`` after the
-initial load it stays under 50 ms (42 ms, on a machine whose noise floor was 16 ms).
+store's view on the loop (constant time: the store is copy on write and the view freezes its
+current state), then builds the chargers' snapshots and renders them in a worker thread
+(``run_in_executor``) with the charger collector's cached renderer
+(:mod:`exporter.metrics.render`, byte for byte the output of ``generate_latest``), followed by
+``generate_latest`` over the service's own registry (a few hundred series: its counters,
+process and platform metrics). ``bench/scrape.py`` gives the figures against
+``generate_latest`` on the same data (from scratch, every charger changed between two
+scrapes, nothing changed) and the event loop's longest stall; that stall was the garbage
+collector's full collection over the store's ~180,000 Observation objects (60-200 ms) until
+the service froze the heap once the initial state is in (``exporter.app``).
 
 Scrapes are serialised (one render at a time, as the renderer's caches require); a second
 scrape arriving meanwhile waits and is then cheap, since little has changed. The rare

@@ -9,9 +9,12 @@ three levels:
 
 * **charger**: a charger whose snapshot is the very object of the previous scrape (the store
   shares unchanged snapshots between views) is skipped;
-* **charger x family**: each family's emitter gives a cheap key of its inputs (mostly the
-  identity of the Observation objects it reads); the lines are re-rendered only when the key
-  changed, so a power reading re-renders one line, not the charger's 180;
+* **charger x family**: each family's emitter names what it reads (observation ids, and the
+  metadata, derived state, phases or freshness times); the identities of a charger's readings
+  are compared with the ones rendered last in one pass, and only the families that read a
+  changed one are re-rendered, so a power reading re-renders one line, not the charger's 180.
+  The new bytes are compared with the old ones: equal inputs can give other bytes
+  (``-0.0 == 0.0``) and other inputs the same bytes;
 * **family column**: the bytes of a family over all chargers, and their deflated form
   (:mod:`exporter.metrics.deflate`), are kept until a charger's lines in it change, so a gzip
   scrape only compresses the families that moved.
@@ -25,14 +28,18 @@ Not thread-safe: one render at a time (the ``/metrics`` handler serialises them)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from itertools import compress
+from operator import is_not
 
 from prometheus_client import utils
 
+from exporter.easee.observations import OBSERVATIONS
 from exporter.metrics.catalogue import (
     CHARGER_LABEL,
     Catalogue,
+    Depends,
     Family,
     Labels,
     MetricType,
@@ -45,13 +52,14 @@ from exporter.state import ChargerView, StoreView
 floatToGoString: Callable[[float], str] = utils.floatToGoString
 
 
-def _same_key(key: object, old: object) -> bool:
-    """Whether two equal-looking keys really promise the same samples.
-
-    ``==`` alone is not enough: ``-0.0 == 0.0``, yet they render as ``-0.0`` and ``0.0``.
-    The repr tells them apart; it is only computed for keys that compare equal.
-    """
-    return key == old and repr(key) == repr(old)
+def go_float(value: float) -> str:
+    """``floatToGoString(value)``, with its common case inline: a finite float whose repr
+    has at most six digits before the point is its own repr."""
+    if type(value) is float:
+        text = repr(value)
+        if text.find(".") <= 6 and text[-1] not in "fn":  # not inf, nan or Go's exponent form
+            return text
+    return floatToGoString(value)
 
 
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
@@ -91,12 +99,11 @@ def offline_samples(samples: Collection[Sample]) -> list[Sample]:
 
 @dataclass(slots=True)
 class _Rendered:
-    """One charger's lines: a fragment and the key it came from, per catalogue entry."""
+    """One charger's lines, one fragment per catalogue entry, and what they were made of."""
 
-    #: the snapshot rendered last; holding it keeps alive every object the keys name by id
+    #: the snapshot rendered last, whose parts the next snapshot's are compared with
     snapshot: ChargerView
     offline: bool
-    keys: list[object]
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
 
@@ -118,10 +125,22 @@ class CachedRenderer:
                 Piece(openmetrics_header(f, with_unit=False).encode()) for f in families
             ],
         }
-        # Entries whose key is one observation: looked up inline, without a call.
-        self._sources = [
-            None if entry.emit is None else entry.emit.source for entry in catalogue.entries
-        ]
+        # Which entries read what: a charger's readings are compared all at once with the
+        # ones rendered last, and only the entries that read a changed one are re-rendered.
+        # Every table id has its readers (maybe none); the other ids feed the unknown family.
+        self._readers: dict[int, list[int]] = {obs_id: [] for obs_id in OBSERVATIONS}
+        self._depending: dict[Depends, list[int]] = {flag: [] for flag in Depends}
+        self._all_indexes: list[int] = []
+        for index, entry in enumerate(catalogue.entries):
+            if entry.emit is None:
+                continue
+            self._all_indexes.append(index)
+            for obs_id in entry.emit.inputs:
+                self._readers.setdefault(obs_id, []).append(index)
+            for flag in Depends:
+                if flag and flag in entry.emit.depends:
+                    self._depending[flag].append(index)
+        self._unknown_readers = self._depending[Depends.UNKNOWN]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
         self._order: list[str] = []
@@ -157,7 +176,7 @@ class CachedRenderer:
                 # A handful of series (circuits, Equalizers, the last data time): rendered
                 # every scrape.
                 lines = "".join(
-                    f"{_shape(family, labels)[0]}{floatToGoString(value)}\n"
+                    f"{_shape(family, labels)[0]}{go_float(value)}\n"
                     for labels, value in of_view.samples(view, now, offline_after)
                 )
                 if lines:
@@ -188,78 +207,87 @@ class CachedRenderer:
         for charger_id, charger in view.chargers.items():
             offline = is_offline(charger, now, offline_after)
             cached = cache.get(charger_id)
-            if cached is None:
-                keys: list[object] = [_NOTHING] * len(columns)
-                cached = _Rendered(charger, offline, keys, [b""] * len(columns))
-                cache[charger_id] = cached
-            elif cached.snapshot is charger and cached.offline == offline:
+            if cached is not None and cached.snapshot is charger and cached.offline == offline:
                 continue
-            for index in self._refresh(cached, charger, offline):
+            if cached is None:
+                cached = _Rendered(charger, offline, [b""] * len(columns))
+                cache[charger_id] = cached
+                indexes: Iterable[int] = self._all_indexes
+            elif cached.offline != offline:
+                indexes = self._all_indexes
+            else:
+                indexes = self._moved(cached.snapshot, charger)
+            for index in self._refresh(cached, charger, offline, indexes):
                 columns[index] = None
+            cached.snapshot = charger
+            cached.offline = offline
 
-    def _refresh(self, cached: _Rendered, charger: ChargerView, offline: bool) -> list[int]:
-        """Re-render the entries whose key changed; the indexes whose lines changed."""
+    def _moved(self, old: ChargerView, charger: ChargerView) -> Iterable[int]:
+        """The entries that read a part of ``charger`` that is not the one of ``old``."""
+        observations = charger.observations
+        moved: set[int] = set()
+        if observations is not old.observations:
+            ids = list(observations)
+            if ids != list(old.observations):
+                return self._all_indexes  # other ids (new ones), so other positions
+            # One C-level pass over the readings (map, is_not, compress), not a step per
+            # entry: a telemetry burst changes a few dozen of a charger's 180 readings.
+            readers = self._readers
+            unknown = self._unknown_readers
+            changed = map(is_not, observations.values(), old.observations.values())
+            for at in compress(range(len(ids)), changed):
+                moved.update(readers.get(ids[at], unknown))
+        depending = self._depending
+        if charger.meta is not old.meta:
+            moved.update(depending[Depends.META])
+        if charger.derived is not old.derived:
+            moved.update(depending[Depends.DERIVED])
+        if charger.phases is not old.phases:
+            moved.update(depending[Depends.PHASES])
+        if (charger.last_received_at, charger.last_seen_at) != (
+            old.last_received_at,
+            old.last_seen_at,
+        ):
+            moved.update(depending[Depends.TIMES])
+        return moved
+
+    def _refresh(
+        self, cached: _Rendered, charger: ChargerView, offline: bool, indexes: Iterable[int]
+    ) -> list[int]:
+        """Re-render the entries ``indexes``; the indexes whose lines changed."""
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
             shapes.clear()
         charger_part = f'{CHARGER_LABEL}="{escape_label_value(charger.meta.charger_id)}"'
-        keys = cached.keys
         fragments = cached.fragments
-        observations = charger.observations
-        sources = self._sources
+        entries = self._catalogue.entries
         changed: list[int] = []
-        for index, entry in enumerate(self._catalogue.entries):
+        for index in indexes:
+            entry = entries[index]
             emit = entry.emit
-            if emit is None:
-                continue
-            source = sources[index]
+            assert emit is not None
             family = entry.family
-            if offline and family.measurement:
-                key: object = _OFFLINE
-            elif offline and family.online_flag:
-                key = _OFFLINE_FLAG
-            elif source is not None:
-                key = observations.get(source)
-            else:
-                key = emit.key(charger)
-            old = keys[index]
-            if key is old or _same_key(key, old):
-                continue
-            keys[index] = key
             lines: list[str] = []
-            if key is not _OFFLINE:
+            if not (offline and family.measurement):
                 samples = emit.samples(charger)
-                if key is _OFFLINE_FLAG:
+                if offline and family.online_flag:
                     samples = offline_samples(samples)
                 for labels, value in samples:
                     shape = shapes.get((index, labels))
                     if shape is None:
                         shape = shapes[(index, labels)] = _shape(family, labels)
-                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{floatToGoString(value)}\n")
+                    # go_float inline: one call less per line.
+                    number = repr(value)
+                    if type(value) is not float or number.find(".") > 6 or number[-1] in "fn":
+                        number = floatToGoString(value)
+                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{number}\n")
+            # Equal inputs can make other bytes (-0.0 == 0.0), other inputs the same bytes:
+            # the bytes decide.
             text = "".join(lines).encode()
             if text != fragments[index]:
                 fragments[index] = text
                 changed.append(index)
-        cached.snapshot = charger
-        cached.offline = offline
         return changed
-
-
-class _Marker:
-    """A key equal to nothing but itself."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"<{self.name}>"
-
-
-_NOTHING = _Marker("not rendered yet")
-_OFFLINE = _Marker("offline: live readings left out")
-_OFFLINE_FLAG = _Marker("offline: the online flag reads 0")
 
 
 def _shape(family: Family, labels: Labels) -> tuple[str, str]:

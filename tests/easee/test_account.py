@@ -415,6 +415,43 @@ async def test_a_refused_subscription_is_logged_and_counted(
         assert [e["charger_id"] for e in refused] == ["EH999999"]
 
 
+class ReplayProbe(Probe):
+    """Notes, for every observation, whether the account was ready and said its state was
+    replayed when it arrived."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.account: EaseeAccount | None = None
+        self.flags: list[tuple[bool, bool]] = []
+
+    def sink(self, observation: Observation) -> None:
+        assert self.account is not None
+        status = self.account.status
+        self.flags.append((status.ready, status.state_replayed))
+        super().sink(observation)
+
+
+async def test_the_state_is_replayed_once_every_subscription_is_answered(
+    session: aiohttp.ClientSession,
+) -> None:
+    """Readiness comes when the subscriptions are sent, the replay later: the account says
+    its initial state is in only once the hub has answered every subscription, and no
+    replayed reading arrives after that."""
+    probe, events = ReplayProbe(), RecordingEvents()
+    accounts = (SimAccount(username="demo", password="demo", chargers=make_chargers(30)),)
+    config = sim_config(accounts, tick_interval=0, max_records_per_frame=1)
+    async with run_simulator(config) as cloud:
+        stored = sum(len(model.observations) for model in cloud.chargers.values())
+        account = probe.account = account_for(cloud, session, probe, events)
+        async with running(account):
+            await wait_until(lambda: account.status.state_replayed, what="the replay")
+            assert len(probe.observations) >= stored
+            assert account.status.stream is not None
+            assert account.status.stream.replayed == 30
+    assert not any(replayed for _, replayed in probe.flags)
+    assert any(ready for ready, _ in probe.flags), "ready only after the replay"
+
+
 async def test_a_frame_whose_data_type_disagrees_with_the_table_is_counted(
     session: aiohttp.ClientSession,
 ) -> None:
