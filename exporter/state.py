@@ -4,7 +4,7 @@ Writers (the stream and snapshot callbacks) call :meth:`StateStore.apply`; reade
 collector on every scrape, the status page, the controller) call :meth:`StateStore.view` and
 get an immutable :class:`StoreView` they may keep as long as they like while writes continue.
 
-Rules applied to each observation, in this order (each is an :class:`Outcome`):
+Rules applied to each observation, in this order (each is an :class:`Applied`):
 
 ``unknown_charger``
     Observations of a charger that is not in the charger set are dropped, so a late frame can
@@ -80,7 +80,7 @@ from exporter.equalizer_state import EqualizerStore, EqualizerView
 from exporter.freshness import online_by_own_clock, seen_at
 
 
-class Outcome(StrEnum):
+class Applied(StrEnum):
     """What :meth:`StateStore.apply` did with an observation (see the module docstring)."""
 
     ACCEPTED = "accepted"
@@ -317,7 +317,7 @@ class StateStore:
         self._last_update_at: float | None = None
         self._last_received_at: float | None = None
         self._view: StoreView | None = None
-        self._counts: dict[str, int] = {outcome.value: 0 for outcome in Outcome}
+        self._counts: dict[str, int] = {outcome.value: 0 for outcome in Applied}
         self._sites: dict[str, tuple[Site, ...]] = {}
         #: the Equalizers' readings: their own table and rules, beside the chargers'
         self.equalizers = EqualizerStore()
@@ -366,16 +366,16 @@ class StateStore:
 
     @property
     def counts(self) -> Mapping[str, int]:
-        """Observations applied so far, by :class:`Outcome` value (a snapshot)."""
+        """Observations applied so far, by :class:`Applied` value (a snapshot)."""
         return MappingProxyType(dict(self._counts))
 
     # -- writes -----------------------------------------------------------------------------
 
-    def apply(self, observation: Observation) -> Outcome:
+    def apply(self, observation: Observation) -> Applied:
         """Apply one observation under the store's rules and say what happened."""
         charger = self._chargers.get(observation.charger_id)
         if charger is None:
-            return self._count(Outcome.UNKNOWN_CHARGER)
+            return self._count(Applied.UNKNOWN_CHARGER)
         if charger.epoch != self._epoch:
             charger = self._writable(charger)
         received = observation.received_at
@@ -395,17 +395,17 @@ class StateStore:
             if entry is not None:
                 charger.own_values()[obs_id] = entry
                 self._values_changed(
-                    charger, obs_id, received, accepted=outcome is Outcome.ACCEPTED
+                    charger, obs_id, received, accepted=outcome is Applied.ACCEPTED
                 )
             return self._count(outcome)
         if stored is not None:
             if observation.timestamp < stored.timestamp:
-                return self._count(Outcome.OUTDATED)
+                return self._count(Applied.OUTDATED)
             if observation.timestamp == stored.timestamp and observation.value == stored.value:
-                return self._count(Outcome.DUPLICATE)
+                return self._count(Applied.DUPLICATE)
         charger.own_values()[obs_id] = observation
         self._values_changed(charger, obs_id, received, accepted=True)
-        return self._count(Outcome.ACCEPTED)
+        return self._count(Applied.ACCEPTED)
 
     def apply_many(self, observations: Iterable[Observation]) -> None:
         """Apply observations in order (a REST snapshot, a test scenario)."""
@@ -428,7 +428,7 @@ class StateStore:
             self._chargers_shared = False
         return self._chargers
 
-    def _count(self, outcome: Outcome) -> Outcome:
+    def _count(self, outcome: Applied) -> Applied:
         self._counts[outcome] += 1
         return outcome
 
@@ -450,13 +450,13 @@ class StateStore:
 
     def _special_rules(
         self, charger: _Charger, stored: Observation | None, new: Observation
-    ) -> tuple[Outcome, Observation | None]:
+    ) -> tuple[Applied, Observation | None]:
         """The monotonic, spurious-zero and session-start rules (plus the timestamp rules).
 
         Returns the outcome and the entry to store, None to leave the stored one as it is.
         """
         if stored is None:
-            return Outcome.ACCEPTED, new
+            return Applied.ACCEPTED, new
         if new.obs_id in self._monotonic:
             old_value, new_value = stored.value, new.value
             if isinstance(old_value, int | float) and isinstance(new_value, int | float):
@@ -464,39 +464,39 @@ class StateStore:
         if new.obs_id in self._zero_ignored:
             outcome = self._session_value_rule(charger, stored, new)
             if outcome is not None:
-                return outcome, None if outcome is not Outcome.ACCEPTED else new
+                return outcome, None if outcome is not Applied.ACCEPTED else new
         if new.timestamp < stored.timestamp:
-            return Outcome.OUTDATED, None
+            return Applied.OUTDATED, None
         if new.timestamp == stored.timestamp and new.value == stored.value:
-            return Outcome.DUPLICATE, None
+            return Applied.DUPLICATE, None
         if new.obs_id == SESSION_TRIGGER_ID:
             self._session_rule(charger, stored, new)
-        return Outcome.ACCEPTED, new
+        return Applied.ACCEPTED, new
 
     @staticmethod
     def _monotonic_rule(
         stored: Observation, new: Observation, old_value: float, new_value: float
-    ) -> tuple[Outcome, Observation | None]:
+    ) -> tuple[Applied, Observation | None]:
         """Keep the largest value with the newest timestamp (a join, so order does not matter)."""
         if new_value > old_value:
             if new.timestamp >= stored.timestamp:
-                return Outcome.ACCEPTED, new
-            return Outcome.ACCEPTED, replace(new, timestamp=stored.timestamp)
+                return Applied.ACCEPTED, new
+            return Applied.ACCEPTED, replace(new, timestamp=stored.timestamp)
         if new.timestamp <= stored.timestamp:
             if new_value == old_value:
                 same = new.timestamp == stored.timestamp
-                return (Outcome.DUPLICATE if same else Outcome.OUTDATED), None
-            return Outcome.MONOTONIC, None
+                return (Applied.DUPLICATE if same else Applied.OUTDATED), None
+            return Applied.MONOTONIC, None
         if new_value == old_value:
-            return Outcome.ACCEPTED, new
-        return Outcome.MONOTONIC, replace(
+            return Applied.ACCEPTED, new
+        return Applied.MONOTONIC, replace(
             stored, timestamp=new.timestamp, received_at=new.received_at
         )
 
     @staticmethod
     def _session_value_rule(
         charger: _Charger, stored: Observation, new: Observation
-    ) -> Outcome | None:
+    ) -> Applied | None:
         """Session energy: zeros are weak. A zero never replaces a non-zero value, and a
         non-zero value replaces a zero whatever the two timestamps, so the stored reading is
         the newest non-zero one of the session (or zero when there is none) in any arrival
@@ -504,11 +504,11 @@ class StateStore:
         the timestamp rules."""
         started = charger.session_started_at
         if started is not None and new.timestamp < started:
-            return Outcome.OUTDATED
+            return Applied.OUTDATED
         if new.value == 0:
-            return Outcome.SPURIOUS_ZERO if stored.value != 0 else None
+            return Applied.SPURIOUS_ZERO if stored.value != 0 else None
         if stored.value == 0:
-            return Outcome.ACCEPTED
+            return Applied.ACCEPTED
         return None
 
     def _session_rule(

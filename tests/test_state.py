@@ -15,9 +15,9 @@ from exporter.easee.decode import Decoder
 from exporter.easee.models import Observation
 from exporter.easee.observations import OBSERVATIONS
 from exporter.state import (
+    Applied,
     ChargerMeta,
     ChargerView,
-    Outcome,
     StateStore,
     StoreView,
     UnknownChargerError,
@@ -83,19 +83,19 @@ def value(store: StateStore, obs_id: int, charger: str = CHARGER) -> object:
 
 class TestTimestampRules:
     def test_newer_readings_replace_older(self, store: StateStore, cloud: Cloud) -> None:
-        assert store.apply(cloud.frame(120, "3.5", at=1)) is Outcome.ACCEPTED
-        assert store.apply(cloud.frame(120, "7.25", at=2)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(120, "3.5", at=1)) is Applied.ACCEPTED
+        assert store.apply(cloud.frame(120, "7.25", at=2)) is Applied.ACCEPTED
         assert value(store, 120) == 7.25
 
     def test_an_older_timestamp_is_ignored(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(120, "7.25", at=10))
-        assert store.apply(cloud.frame(120, "1.0", at=9)) is Outcome.OUTDATED
+        assert store.apply(cloud.frame(120, "1.0", at=9)) is Applied.OUTDATED
         assert value(store, 120) == 7.25
 
     def test_an_exact_duplicate_is_ignored(self, store: StateStore, cloud: Cloud) -> None:
         first = cloud.frame(109, "3", at=10)
         store.apply(first)
-        assert store.apply(cloud.frame(109, "3", at=10)) is Outcome.DUPLICATE
+        assert store.apply(cloud.frame(109, "3", at=10)) is Applied.DUPLICATE
         view = store.view().chargers[CHARGER]
         assert view.observations[109] is first
         assert view.last_update_at == first.received_at
@@ -105,7 +105,7 @@ class TestTimestampRules:
     ) -> None:
         """Whole-second timestamps: two changes in one second, the later arrival wins."""
         store.apply(cloud.frame(48, "32", at=10))
-        assert store.apply(cloud.frame(48, "0", at=10)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(48, "0", at=10)) is Applied.ACCEPTED
         assert value(store, 48) == 0.0
 
     def test_replayed_old_values_after_a_reconnect_do_not_overwrite_newer_ones(
@@ -127,7 +127,7 @@ class TestTimestampRules:
         store.apply_many(live)
         # The stream drops, reconnects, and the (stale) replay comes again.
         outcomes = [store.apply(observation) for observation in replay_before]
-        assert outcomes == [Outcome.OUTDATED] * 3
+        assert outcomes == [Applied.OUTDATED] * 3
         assert (value(store, 109), value(store, 120), value(store, 103)) == (3, 11.0, True)
         # A replay of the live values is a set of duplicates.
         again = [
@@ -135,15 +135,15 @@ class TestTimestampRules:
             cloud.frame(120, "11.0", at=51),
             cloud.frame(103, "1", at=50),
         ]
-        assert [store.apply(observation) for observation in again] == [Outcome.DUPLICATE] * 3
+        assert [store.apply(observation) for observation in again] == [Applied.DUPLICATE] * 3
 
 
 class TestLifetimeCounters:
     def test_lifetime_energy_never_goes_down(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(124, "1234.5", at=10))
-        assert store.apply(cloud.frame(124, "0", at=20)) is Outcome.MONOTONIC
+        assert store.apply(cloud.frame(124, "0", at=20)) is Applied.MONOTONIC
         assert value(store, 124) == 1234.5
-        assert store.apply(cloud.frame(124, "1235.0", at=30)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(124, "1235.0", at=30)) is Applied.ACCEPTED
         assert value(store, 124) == 1235.0
 
     def test_a_refused_decrease_still_moves_the_timestamp_on(
@@ -153,33 +153,33 @@ class TestLifetimeCounters:
         store.apply(cloud.frame(124, "90", at=20))
         stored = store.view().chargers[CHARGER].observations[124]
         assert (stored.value, stored.timestamp) == (100.0, T0 + 20)
-        assert store.apply(cloud.frame(124, "95", at=15)) is Outcome.MONOTONIC
+        assert store.apply(cloud.frame(124, "95", at=15)) is Applied.MONOTONIC
 
     def test_a_larger_value_wins_even_with_an_older_stamp(
         self, store: StateStore, cloud: Cloud
     ) -> None:
         store.apply(cloud.frame(125, "10", at=20))
-        assert store.apply(cloud.frame(125, "12", at=10)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(125, "12", at=10)) is Applied.ACCEPTED
         stored = store.view().chargers[CHARGER].observations[125]
         assert (stored.value, stored.timestamp) == (12, T0 + 20)
 
     def test_equal_values(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(124, "5", at=20))
-        assert store.apply(cloud.frame(124, "5", at=20)) is Outcome.DUPLICATE
-        assert store.apply(cloud.frame(124, "5", at=10)) is Outcome.OUTDATED
-        assert store.apply(cloud.frame(124, "5", at=30)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(124, "5", at=20)) is Applied.DUPLICATE
+        assert store.apply(cloud.frame(124, "5", at=10)) is Applied.OUTDATED
+        assert store.apply(cloud.frame(124, "5", at=30)) is Applied.ACCEPTED
 
 
 class TestSessionEnergy:
     def test_a_spurious_zero_is_ignored(self, store: StateStore, cloud: Cloud) -> None:
         store.apply(cloud.frame(109, "3", at=0))
         store.apply(cloud.frame(121, "4.2", at=10))
-        assert store.apply(cloud.frame(121, "0", at=11)) is Outcome.SPURIOUS_ZERO
+        assert store.apply(cloud.frame(121, "0", at=11)) is Applied.SPURIOUS_ZERO
         assert value(store, 121) == 4.2
-        assert store.apply(cloud.frame(121, "4.3", at=12)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(121, "4.3", at=12)) is Applied.ACCEPTED
 
     def test_a_first_zero_is_a_real_reading(self, store: StateStore, cloud: Cloud) -> None:
-        assert store.apply(cloud.frame(121, "0.0", at=10)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(121, "0.0", at=10)) is Applied.ACCEPTED
         assert value(store, 121) == 0.0
 
     @pytest.mark.parametrize("new_mode", ["2", "3", "4", "7"])
@@ -196,9 +196,9 @@ class TestSessionEnergy:
         reset = store.view().chargers[CHARGER].observations[121]
         assert (reset.value, reset.timestamp) == (0.0, T0 + 300)
         # the last reading of the old session, late, does not come back
-        assert store.apply(cloud.frame(121, "9.6", at=150)) is Outcome.OUTDATED
-        assert store.apply(cloud.frame(121, "0", at=301)) is Outcome.ACCEPTED
-        assert store.apply(cloud.frame(121, "0.1", at=302)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(121, "9.6", at=150)) is Applied.OUTDATED
+        assert store.apply(cloud.frame(121, "0", at=301)) is Applied.ACCEPTED
+        assert store.apply(cloud.frame(121, "0.1", at=302)) is Applied.ACCEPTED
         assert value(store, 121) == 0.1
 
     @pytest.mark.parametrize(
@@ -234,8 +234,8 @@ class TestSessionEnergy:
         store.apply(cloud.frame(109, "1", at=0))
         store.apply(cloud.frame(109, "2", at=10))
         store.apply(cloud.frame(121, "5.0", at=20))
-        assert store.apply(cloud.frame(109, "1", at=0)) is Outcome.OUTDATED
-        assert store.apply(cloud.frame(109, "2", at=10)) is Outcome.DUPLICATE
+        assert store.apply(cloud.frame(109, "1", at=0)) is Applied.OUTDATED
+        assert store.apply(cloud.frame(109, "2", at=10)) is Applied.DUPLICATE
         assert value(store, 121) == 5.0
 
     def test_a_reading_of_the_new_session_that_came_first_is_kept(
@@ -403,7 +403,7 @@ class TestFreshness:
         charger's own timestamp decides what is newer, the receive time only freshness."""
         store.apply(cloud.frame(120, "1.0", at=10, received=T0 + 100))
         assert store.view().chargers[CHARGER].observations[120].value == 1.0
-        assert store.apply(cloud.frame(120, "2.0", at=20, received=received)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(120, "2.0", at=20, received=received)) is Applied.ACCEPTED
         charger = store.view().chargers[CHARGER]
         assert charger.observations[120].value == 2.0
         assert charger.derived is not None
@@ -421,7 +421,7 @@ class TestFreshness:
 class TestChargerSet:
     def test_unknown_chargers_are_dropped(self, store: StateStore, cloud: Cloud) -> None:
         assert store.apply(cloud.frame(120, "1", at=0, charger="EH999999")) is (
-            Outcome.UNKNOWN_CHARGER
+            Applied.UNKNOWN_CHARGER
         )
         assert set(store.view().chargers) == {CHARGER}
 
@@ -433,7 +433,7 @@ class TestChargerSet:
         assert set(store.view().chargers) == {OTHER}
         assert CHARGER not in store
         # a late frame does not bring it back
-        assert store.apply(cloud.frame(120, "2", at=1)) is Outcome.UNKNOWN_CHARGER
+        assert store.apply(cloud.frame(120, "2", at=1)) is Applied.UNKNOWN_CHARGER
         assert set(store.view().chargers) == {OTHER}
         assert store.remove_charger(CHARGER) is False
         assert set(before.chargers) == {CHARGER, OTHER}  # an old view is untouched
@@ -628,7 +628,7 @@ class TestWaitFor:
             store.wait_for(CHARGER, lambda c: c.value(120) == 1.0, timeout=1.0)
         )
         await asyncio.sleep(0)
-        assert store.apply(cloud.frame(120, "1", at=0)) is Outcome.ACCEPTED
+        assert store.apply(cloud.frame(120, "1", at=0)) is Applied.ACCEPTED
         with pytest.raises(ValueError, match="bad predicate"):
             await waiting
         assert (await healthy).value(120) == 1.0

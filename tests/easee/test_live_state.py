@@ -25,7 +25,7 @@ from exporter.simulator.config import ChargerSpec
 from exporter.simulator.faults import NegotiateOverride, RequestBurst
 from exporter.simulator.server import run_simulator
 from exporter.simulator.simulator import Simulator
-from exporter.state import ChargerMeta, Outcome, StateStore
+from exporter.state import Applied, ChargerMeta, StateStore
 from tests.easee.support import RecordingEvents, fast_options, sim_config, wait_until
 
 
@@ -116,8 +116,8 @@ async def test_drops_with_stale_and_repeated_frames_leave_the_store_right(
         assert cloud.hub_events.of("ws_404") == []
         counts = service.store.counts
         # Replays after each reconnect are dropped as duplicates, stale frames as outdated.
-        assert counts[Outcome.DUPLICATE] > 0
-        assert counts[Outcome.OUTDATED] > 0
+        assert counts[Applied.DUPLICATE] > 0
+        assert counts[Applied.OUTDATED] > 0
         assert service.differences() == []
 
 
