@@ -55,12 +55,6 @@ class Probe:
         return {o.charger_id for o in self.observations}
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def account_for(
     cloud: Simulator,
     session: aiohttp.ClientSession,

@@ -34,12 +34,6 @@ async def cloud() -> AsyncIterator[Simulator]:
         yield sim
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 def make_client(
     cloud: Simulator,
     session: aiohttp.ClientSession,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import aiohttp
 import pytest
 
@@ -33,12 +31,6 @@ class Sinks:
     def __init__(self) -> None:
         self.chargers: list[Observation] = []
         self.equalizers: list[Observation] = []
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def account_for(

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
 
 import aiohttp
-import pytest
 
 from exporter.easee.account import AccountConfig, EaseeAccount
 from exporter.easee.client import Credentials
@@ -27,12 +26,6 @@ from exporter.simulator.server import run_simulator
 from exporter.simulator.simulator import Simulator
 from exporter.state import Applied, ChargerMeta, StateStore
 from tests.easee.support import RecordingEvents, fast_options, sim_config, wait_until
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 class Service:

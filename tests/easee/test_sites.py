@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import aiohttp
 import pytest
@@ -81,12 +81,6 @@ class SitesProbe:
 
     def on_sites(self, account: str, sites: Sequence[Site]) -> None:
         self.calls.append((account, tuple(sites)))
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 def account_for(

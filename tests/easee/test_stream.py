@@ -77,12 +77,6 @@ class Harness:
         ]
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 @asynccontextmanager
 async def streaming(
     session: aiohttp.ClientSession, cloud: Simulator, **overrides: Any
