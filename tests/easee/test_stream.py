@@ -272,12 +272,17 @@ async def test_failures_are_paced_by_the_attempt_bucket(session: aiohttp.ClientS
         streaming(session, cloud, attempt_burst=3, attempt_refill=30.0) as h,
     ):
         await wait_until(lambda: h.connected)
-        cloud.set_faults(negotiate=NegotiateOverride(status=503))
-        await cloud.drop_streams()
-        await wait_until(lambda: len(cloud.hub_events.of("negotiate_override")) >= 2)
-        # The first session took one of the three tokens; the next token is 30 s away, so
-        # nothing more may come within this second.
-        await asyncio.sleep(1.0)
+        with capture_logs() as logs:
+            cloud.set_faults(negotiate=NegotiateOverride(status=503))
+            await cloud.drop_streams()
+            # The first session took one of the three tokens and the two failures the rest:
+            # the next attempt is scheduled about one refill (30 s) ahead, not at once.
+            await wait_until(
+                lambda: any(
+                    e["event"] == "stream reconnect scheduled" and e["delay"] >= 25.0 for e in logs
+                ),
+                what="an attempt scheduled a refill ahead",
+            )
         assert len(cloud.hub_events.of("negotiate_override")) == 2
 
 
