@@ -91,10 +91,16 @@ def test_configuration_names_user_entrypoint_and_healthcheck(image: BuiltImage) 
 
 
 def test_demo_serves_metrics_on_a_read_only_root(image: BuiltImage, demo: int) -> None:
+    """/metrics answers as soon as the server is up; the first reading follows once the demo's
+    stream has delivered (seconds later under emulation), so the test waits for it."""
     assert image.podman.inspect("container", "demo")["HostConfig"]["ReadonlyRootfs"] is True
-    status, body = http_get(f"http://127.0.0.1:{demo}/metrics")
-    assert status == 200
-    assert "easee_exporter_last_data_timestamp_seconds " in body
+
+    def with_data() -> str | None:
+        status, body = http_get(f"http://127.0.0.1:{demo}/metrics")
+        assert status == 200
+        return body if "easee_exporter_last_data_timestamp_seconds " in body else None
+
+    body = wait_until(with_data, START_TIMEOUT, f"{image.platform.name} --demo delivering data")
     assert 'charger_id="EH000001"' in body
 
 
