@@ -192,6 +192,12 @@ class ObservationSpec:
             return self.metric.removesuffix("_info")
         return self.metric
 
+    @property
+    def floats_as_is(self) -> bool:
+        """Whether :meth:`sample` gives a float reading back unchanged (no scale, no value
+        that means "no reading"): a shortcut for whoever samples many readings."""
+        return self.scale == 1.0 and not self.no_reading and self.milli_above is None
+
     def sample(self, value: ObservationValue) -> float | None:
         """The exported sample value for a numeric or boolean reading, in the base unit.
 

@@ -191,6 +191,63 @@ class Emitter(Protocol):
         """The family's samples for ``charger`` (empty when it has none)."""
 
 
+class OneSeries:
+    """An emitter of at most one series whose labels never change (a table row, a derived
+    value, a code, a time): the cached renderer formats its line from :meth:`number` alone,
+    without building samples."""
+
+    __slots__ = ()
+    #: the series' labels other than ``charger_id``
+    labels: Labels = ()
+
+    def number(self, charger: ChargerView) -> float | None:
+        """The series' value for ``charger``, None when it has none."""
+        raise NotImplementedError
+
+    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+        number = self.number(charger)
+        return () if number is None else ((self.labels, number),)
+
+
+def _row_number(spec: ObservationSpec, charger: ChargerView) -> float | None:
+    """The sample of one table row for ``charger``."""
+    if spec.derived:
+        return _derived_row(spec.obs_id, charger.derived)
+    observation = charger.observations.get(spec.obs_id)
+    return None if observation is None else _number(spec, observation.value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading(OneSeries):
+    """One row of a family of table rows: a part of :class:`_Readings`."""
+
+    spec: ObservationSpec
+    labels: Labels
+    #: a float reading is its own sample (most are): no scaling to go through
+    as_is: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "as_is", self.spec.floats_as_is and not self.spec.derived)
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return (self.spec.obs_id,)
+
+    @property
+    def depends(self) -> Depends:
+        return Depends.DERIVED if self.spec.derived else Depends.NOTHING
+
+    def number(self, charger: ChargerView) -> float | None:
+        if self.as_is:
+            observation = charger.observations.get(self.spec.obs_id)
+            if observation is None:
+                return None
+            value = observation.value
+            if type(value) is float:
+                return None if math.isnan(value) else value
+        return _row_number(self.spec, charger)
+
+
 @dataclass(frozen=True, slots=True)
 class _Readings:
     """Gauges and counters straight from table rows (several rows may share one metric)."""
@@ -208,15 +265,14 @@ class _Readings:
     def depends(self) -> Depends:
         return Depends.NOTHING if self.derived_id is None else Depends.DERIVED
 
+    def parts(self) -> tuple[Emitter, ...]:
+        """One emitter per row (see :func:`emitter_parts`)."""
+        return tuple(_Reading(spec, labels) for spec, labels in self.rows)
+
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
-        observations = charger.observations
         out: list[Sample] = []
         for spec, labels in self.rows:
-            if spec.derived:
-                number = _derived_row(spec.obs_id, charger.derived)
-            else:
-                observation = observations.get(spec.obs_id)
-                number = None if observation is None else _number(spec, observation.value)
+            number = _row_number(spec, charger)
             if number is not None:
                 out.append((labels, number))
         return out
@@ -240,6 +296,12 @@ class _InfoReadings:
     @property
     def inputs(self) -> tuple[int, ...]:
         return self.ids
+
+    def parts(self) -> tuple[Emitter, ...]:
+        """One emitter per row (see :func:`emitter_parts`)."""
+        if len(self.rows) == 1:
+            return (self,)
+        return tuple(_InfoReadings((spec,), (spec.obs_id,)) for spec in self.rows)
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         observations = charger.observations
@@ -273,7 +335,7 @@ class _EnumStates:
 
 
 @dataclass(frozen=True, slots=True)
-class _EnumCode:
+class _EnumCode(OneSeries):
     """The raw code of an enumeration, as a gauge."""
 
     spec: ObservationSpec
@@ -283,10 +345,18 @@ class _EnumCode:
     def inputs(self) -> tuple[int, ...]:
         return (self.spec.obs_id,)
 
-    def samples(self, charger: ChargerView) -> Sequence[Sample]:
+    def number(self, charger: ChargerView) -> float | None:
         observation = charger.observations.get(self.spec.obs_id)
-        number = None if observation is None else _number(self.spec, observation.value)
-        return () if number is None else (((), number),)
+        return None if observation is None else _number(self.spec, observation.value)
+
+
+def emitter_parts(emit: Emitter) -> tuple[Emitter, ...]:
+    """Emitters whose samples, one after the other, are the samples of ``emit``: one per row
+    for a family of table rows, so that a family of many rows (fourteen temperatures, ten
+    terminal voltages) re-renders the row whose reading changed, not all of them."""
+    if isinstance(emit, _Readings | _InfoReadings):
+        return emit.parts()
+    return (emit,)
 
 
 def _flag(value: bool | int | None) -> float | None:
@@ -294,16 +364,15 @@ def _flag(value: bool | int | None) -> float | None:
 
 
 @dataclass(frozen=True, slots=True)
-class _DerivedValue:
+class _DerivedValue(OneSeries):
     """A value the store derives from several readings (``DerivedState`` attribute)."""
 
     read: Callable[[DerivedState], bool | int | None]
     inputs = ()
     depends = Depends.DERIVED
 
-    def samples(self, charger: ChargerView) -> Sequence[Sample]:
-        number = _flag(self.read(charger.derived))
-        return () if number is None else (((), number),)
+    def number(self, charger: ChargerView) -> float | None:
+        return _flag(self.read(charger.derived))
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,16 +448,15 @@ class _UnknownReadings:
 
 
 @dataclass(frozen=True, slots=True)
-class _Timestamp:
+class _Timestamp(OneSeries):
     """One of the charger's freshness times (epoch seconds), when it has one."""
 
     read: Callable[[ChargerView], float | None]
     inputs = ()
     depends = Depends.TIMES
 
-    def samples(self, charger: ChargerView) -> Sequence[Sample]:
-        value = self.read(charger)
-        return () if value is None else (((), value),)
+    def number(self, charger: ChargerView) -> float | None:
+        return self.read(charger)
 
 
 class ViewEmitter(Protocol):

@@ -28,10 +28,11 @@ Not thread-safe: one render at a time (the ``/metrics`` handler serialises them)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import compress
-from operator import is_not
+from itertools import chain, compress
+from operator import is_not, itemgetter
+from typing import NamedTuple
 
 from prometheus_client import utils
 
@@ -40,10 +41,13 @@ from exporter.metrics.catalogue import (
     CHARGER_LABEL,
     Catalogue,
     Depends,
+    Emitter,
     Family,
     Labels,
     MetricType,
+    OneSeries,
     Sample,
+    emitter_parts,
 )
 from exporter.metrics.deflate import Piece
 from exporter.state import ChargerView, StoreView
@@ -99,13 +103,16 @@ def offline_samples(samples: Collection[Sample]) -> list[Sample]:
 
 @dataclass(slots=True)
 class _Rendered:
-    """One charger's lines, one fragment per catalogue entry, and what they were made of."""
+    """One charger's lines, one fragment per part, and what they were made of."""
 
     #: the snapshot rendered last, whose parts the next snapshot's are compared with
     snapshot: ChargerView
     offline: bool
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
+    #: the snapshot's observation ids, in order, and the parts that read each of them
+    ids: list[int]
+    readers: list[list[int]]
 
 
 class CachedRenderer:
@@ -113,7 +120,7 @@ class CachedRenderer:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self._catalogue = catalogue
-        families = catalogue.families
+        families = self._families = catalogue.families
         self._headers = {
             "text": [Piece(text_header(f).encode()) for f in families],
             "openmetrics": [
@@ -125,21 +132,34 @@ class CachedRenderer:
                 Piece(openmetrics_header(f, with_unit=False).encode()) for f in families
             ],
         }
-        # Which entries read what: a charger's readings are compared all at once with the
-        # ones rendered last, and only the entries that read a changed one are re-rendered.
-        # Every table id has its readers (maybe none); the other ids feed the unknown family.
+        # The unit of re-rendering is a part of a family (one row of a family of table rows,
+        # else the whole family): a charger's fragment of a family is its parts' fragments
+        # one after the other. Which parts read what: a charger's readings are compared all
+        # at once with the ones rendered last, and only the parts that read a changed one are
+        # re-rendered. Every table id has its readers (maybe none); other ids feed the
+        # unknown family.
+        self._parts: list[_Part] = []
+        #: per entry: its parts; for an entry of several, what picks their fragments out of
+        #: a charger's
+        self._entry_parts: list[tuple[int, ...]] = []
+        self._pickers: dict[int, Callable[[list[bytes]], tuple[bytes, ...]]] = {}
         self._readers: dict[int, list[int]] = {obs_id: [] for obs_id in OBSERVATIONS}
         self._depending: dict[Depends, list[int]] = {flag: [] for flag in Depends}
-        self._all_indexes: list[int] = []
         for index, entry in enumerate(catalogue.entries):
-            if entry.emit is None:
-                continue
-            self._all_indexes.append(index)
-            for obs_id in entry.emit.inputs:
-                self._readers.setdefault(obs_id, []).append(index)
-            for flag in Depends:
-                if flag and flag in entry.emit.depends:
-                    self._depending[flag].append(index)
+            parts: list[int] = []
+            for emit in () if entry.emit is None else emitter_parts(entry.emit):
+                part = len(self._parts)
+                parts.append(part)
+                self._parts.append(_Part.of(index, entry.family, emit))
+                for obs_id in emit.inputs:
+                    self._readers.setdefault(obs_id, []).append(part)
+                for flag in Depends:
+                    if flag and flag in emit.depends:
+                        self._depending[flag].append(part)
+            self._entry_parts.append(tuple(parts))
+            if len(parts) > 1:
+                self._pickers[index] = itemgetter(*parts)
+        self._all_parts = range(len(self._parts))
         self._unknown_readers = self._depending[Depends.UNKNOWN]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
@@ -162,7 +182,7 @@ class CachedRenderer:
         else:
             headers = self._headers["text"]
         pieces: list[Piece] = []
-        for index, family in enumerate(self._catalogue.families):
+        for index, family in enumerate(self._families):
             if names is not None and family.name not in names:
                 continue
             if family.per_charger:
@@ -187,10 +207,15 @@ class CachedRenderer:
     def _column(self, index: int) -> Piece:
         column = self._columns[index]
         if column is None:
-            chargers = self._chargers
-            column = self._columns[index] = Piece(
-                b"".join([chargers[charger_id].fragments[index] for charger_id in self._order])
-            )
+            rendered = [self._chargers[charger_id].fragments for charger_id in self._order]
+            parts = self._entry_parts[index]
+            if len(parts) == 1:
+                part = parts[0]
+                text = b"".join([fragments[part] for fragments in rendered])
+            else:
+                pick = self._pickers[index]
+                text = b"".join([line for fragments in rendered for line in pick(fragments)])
+            column = self._columns[index] = Piece(text)
         return column
 
     def _update(self, view: StoreView, now: float, offline_after: float) -> None:
@@ -204,39 +229,38 @@ class CachedRenderer:
             columns[:] = [None] * len(columns)
             for gone in cache.keys() - set(order):
                 del cache[gone]
+        plan = self._parts
         for charger_id, charger in view.chargers.items():
             offline = is_offline(charger, now, offline_after)
             cached = cache.get(charger_id)
             if cached is not None and cached.snapshot is charger and cached.offline == offline:
                 continue
             if cached is None:
-                cached = _Rendered(charger, offline, [b""] * len(columns))
+                cached = _Rendered(charger, offline, [b""] * len(plan), [], [])
                 cache[charger_id] = cached
-                indexes: Iterable[int] = self._all_indexes
+                parts: Iterable[int] = self._all_parts
             elif cached.offline != offline:
-                indexes = self._all_indexes
+                parts = self._all_parts
             else:
-                indexes = self._moved(cached.snapshot, charger)
-            for index in self._refresh(cached, charger, offline, indexes):
-                columns[index] = None
+                parts = self._moved(cached, charger)
+            for part in self._refresh(cached, charger, offline, parts):
+                columns[plan[part].entry] = None
             cached.snapshot = charger
             cached.offline = offline
 
-    def _moved(self, old: ChargerView, charger: ChargerView) -> Iterable[int]:
-        """The entries that read a part of ``charger`` that is not the one of ``old``."""
+    def _moved(self, cached: _Rendered, charger: ChargerView) -> Iterable[int]:
+        """The parts that read a part of ``charger`` that is not the one rendered last."""
+        old = cached.snapshot
         observations = charger.observations
         moved: set[int] = set()
         if observations is not old.observations:
-            ids = list(observations)
-            if ids != list(old.observations):
-                return self._all_indexes  # other ids (new ones), so other positions
-            # One C-level pass over the readings (map, is_not, compress), not a step per
-            # entry: a telemetry burst changes a few dozen of a charger's 180 readings.
-            readers = self._readers
-            unknown = self._unknown_readers
+            if len(observations) != len(cached.ids) or list(observations) != cached.ids:
+                self._layout(cached, observations)
+                return self._all_parts  # other ids (new ones), so other positions
+            # C-level passes over the readings (map, is_not, compress, chain), not a step per
+            # reading: a telemetry burst changes a few dozen of a charger's 180 readings.
             changed = map(is_not, observations.values(), old.observations.values())
-            for at in compress(range(len(ids)), changed):
-                moved.update(readers.get(ids[at], unknown))
+            moved.update(chain.from_iterable(compress(cached.readers, changed)))
         depending = self._depending
         if charger.meta is not old.meta:
             moved.update(depending[Depends.META])
@@ -251,43 +275,78 @@ class CachedRenderer:
             moved.update(depending[Depends.TIMES])
         return moved
 
+    def _layout(self, cached: _Rendered, observations: Mapping[int, object]) -> None:
+        """Remember the order of a charger's observation ids, and the readers of each."""
+        readers = self._readers
+        unknown = self._unknown_readers
+        cached.ids = list(observations)
+        cached.readers = [readers.get(obs_id, unknown) for obs_id in cached.ids]
+
     def _refresh(
-        self, cached: _Rendered, charger: ChargerView, offline: bool, indexes: Iterable[int]
+        self, cached: _Rendered, charger: ChargerView, offline: bool, parts: Iterable[int]
     ) -> list[int]:
-        """Re-render the entries ``indexes``; the indexes whose lines changed."""
+        """Re-render the parts ``parts``; the parts whose lines changed."""
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
             shapes.clear()
+        if parts is self._all_parts and cached.ids != list(charger.observations):
+            self._layout(cached, charger.observations)
         charger_part = f'{CHARGER_LABEL}="{escape_label_value(charger.meta.charger_id)}"'
         fragments = cached.fragments
-        entries = self._catalogue.entries
+        plan = self._parts
         changed: list[int] = []
-        for index in indexes:
-            entry = entries[index]
-            emit = entry.emit
-            assert emit is not None
-            family = entry.family
-            lines: list[str] = []
-            if not (offline and family.measurement):
-                samples = emit.samples(charger)
-                if offline and family.online_flag:
-                    samples = offline_samples(samples)
-                for labels, value in samples:
-                    shape = shapes.get((index, labels))
-                    if shape is None:
-                        shape = shapes[(index, labels)] = _shape(family, labels)
+        for part in parts:
+            _, family, emit, one, prefix, suffix = plan[part]
+            if offline and family.measurement:
+                text = b""
+            elif one is not None and not (offline and family.online_flag):
+                # The common case, a single series of fixed labels: no samples, no join.
+                value = one.number(charger)
+                if value is None:
+                    text = b""
+                else:
                     # go_float inline: one call less per line.
                     number = repr(value)
                     if type(value) is not float or number.find(".") > 6 or number[-1] in "fn":
                         number = floatToGoString(value)
-                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{number}\n")
+                    text = f"{prefix}{charger_part}{suffix}{number}\n".encode()
+            else:
+                samples = emit.samples(charger)
+                if offline and family.online_flag:
+                    samples = offline_samples(samples)
+                lines: list[str] = []
+                for labels, value in samples:
+                    shape = shapes.get((part, labels))
+                    if shape is None:
+                        shape = shapes[(part, labels)] = _shape(family, labels)
+                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{go_float(value)}\n")
+                text = "".join(lines).encode()
             # Equal inputs can make other bytes (-0.0 == 0.0), other inputs the same bytes:
             # the bytes decide.
-            text = "".join(lines).encode()
-            if text != fragments[index]:
-                fragments[index] = text
-                changed.append(index)
+            if text != fragments[part]:
+                fragments[part] = text
+                changed.append(part)
         return changed
+
+
+class _Part(NamedTuple):
+    """One unit of re-rendering: a family, or one row of a family of table rows."""
+
+    #: the catalogue entry (and family column) it belongs to
+    entry: int
+    family: Family
+    emit: Emitter
+    #: ``emit`` when it gives a single series of fixed labels, and that series' text around
+    #: ``charger_id``
+    one: OneSeries | None
+    prefix: str
+    suffix: str
+
+    @classmethod
+    def of(cls, entry: int, family: Family, emit: Emitter) -> _Part:
+        if isinstance(emit, OneSeries):
+            return cls(entry, family, emit, emit, *_shape(family, emit.labels))
+        return cls(entry, family, emit, None, "", "")
 
 
 def _shape(family: Family, labels: Labels) -> tuple[str, str]:
