@@ -110,9 +110,11 @@ class _Rendered:
     offline: bool
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
-    #: the snapshot's observation ids, in order, and the parts that read each of them
+    #: the snapshot's observation ids, in order, the parts that read each of them, and the
+    #: readings: compared with a new snapshot's without touching the old snapshot's dict
     ids: list[int]
     readers: list[list[int]]
+    readings: tuple[object, ...] = ()
 
 
 class CachedRenderer:
@@ -243,8 +245,9 @@ class CachedRenderer:
                 parts = self._all_parts
             else:
                 parts = self._moved(cached, charger)
-            for part in self._refresh(cached, charger, offline, parts):
-                columns[plan[part].entry] = None
+            self._refresh(cached, charger, offline, parts)
+            if charger.observations is not cached.snapshot.observations or not cached.readings:
+                cached.readings = tuple(charger.observations.values())
             cached.snapshot = charger
             cached.offline = offline
 
@@ -259,7 +262,7 @@ class CachedRenderer:
                 return self._all_parts  # other ids (new ones), so other positions
             # C-level passes over the readings (map, is_not, compress, chain), not a step per
             # reading: a telemetry burst changes a few dozen of a charger's 180 readings.
-            changed = map(is_not, observations.values(), old.observations.values())
+            changed = map(is_not, observations.values(), cached.readings)
             moved.update(chain.from_iterable(compress(cached.readers, changed)))
         depending = self._depending
         if charger.meta is not old.meta:
@@ -284,8 +287,8 @@ class CachedRenderer:
 
     def _refresh(
         self, cached: _Rendered, charger: ChargerView, offline: bool, parts: Iterable[int]
-    ) -> list[int]:
-        """Re-render the parts ``parts``; the parts whose lines changed."""
+    ) -> None:
+        """Re-render the parts ``parts``; drop the columns of those whose lines changed."""
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
             shapes.clear()
@@ -294,9 +297,9 @@ class CachedRenderer:
         charger_part = f'{CHARGER_LABEL}="{escape_label_value(charger.meta.charger_id)}"'
         fragments = cached.fragments
         plan = self._parts
-        changed: list[int] = []
+        columns = self._columns
         for part in parts:
-            _, family, emit, one, prefix, suffix = plan[part]
+            entry, family, emit, one, prefix, suffix = plan[part]
             if offline and family.measurement:
                 text = b""
             elif one is not None and not (offline and family.online_flag):
@@ -325,8 +328,7 @@ class CachedRenderer:
             # the bytes decide.
             if text != fragments[part]:
                 fragments[part] = text
-                changed.append(part)
-        return changed
+                columns[entry] = None
 
 
 class _Part(NamedTuple):
