@@ -109,6 +109,20 @@ class ChargerMeta:
     circuit_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingChanges:
+    """The ids whose readings may differ from those of an earlier snapshot of the charger.
+
+    ``since`` is that snapshot's ``observations`` (the last one anybody read when the charger
+    was next written); ``ids`` every id written since. A superset: a write may store an equal
+    reading. Lets a reader that kept ``since`` find what changed without comparing every
+    reading.
+    """
+
+    since: Mapping[int, Observation]
+    ids: frozenset[int]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChargerView:
     """An immutable snapshot of one charger."""
@@ -125,6 +139,8 @@ class ChargerView:
     last_received_at: float | None
     #: the newest charger-side timestamp of any observation, capped at its receive time
     last_seen_at: float | None
+    #: what was written since an earlier snapshot; None when not known (a new charger)
+    changes: ReadingChanges | None = None
 
     def online(self, now: float, offline_after: float) -> bool | None:
         """Online by the cloud's flag (250) and by the charger's own clock.
@@ -195,10 +211,12 @@ class _Charger:
         "observations",
         "phases",
         "session_started_at",
+        "since",
         "snapshot",
         "values",
         "values_shared",
         "waiters",
+        "written",
     )
 
     def __init__(self, meta: ChargerMeta, epoch: int) -> None:
@@ -221,6 +239,15 @@ class _Charger:
         self.snapshot: ChargerView | None = None
         #: shared by every copy of the charger, so a waiter is found in the newest one
         self.waiters: list[tuple[Predicate, asyncio.Future[ChargerView]]] = []
+        #: the observations of the last snapshot read before this state, and the ids written
+        #: since (:class:`ReadingChanges`)
+        self.since: Mapping[int, Observation] | None = None
+        self.written: set[int] = set()
+
+    def write(self, observation: Observation) -> None:
+        """Store a reading (every write goes through here, so ``written`` knows it)."""
+        self.own_values()[observation.obs_id] = observation
+        self.written.add(observation.obs_id)
 
     def own_values(self) -> dict[int, Observation]:
         """``values``, ready to be written (copied first if a frozen state shares it)."""
@@ -249,6 +276,13 @@ class _Charger:
         else:
             copy.derived, copy.phases = self.derived, self.phases
         copy.waiters = self.waiters
+        if snapshot is not None:
+            # Somebody read this state: changes count from its readings.
+            copy.since = self.observations
+        elif self.since is not None:
+            # Nobody did: changes go on counting from where this state's did.
+            copy.since = self.since
+            copy.written = set(self.written)
         return copy
 
 
@@ -267,6 +301,11 @@ def _view_of(charger: _Charger) -> ChargerView:
             last_update_at=charger.last_update_at,
             last_received_at=charger.last_received_at,
             last_seen_at=charger.last_seen_at,
+            changes=(
+                None
+                if charger.since is None
+                else ReadingChanges(charger.since, frozenset(charger.written))
+            ),
         )
         # Two readers racing here build equal snapshots; either one may stay.
         charger.snapshot = snapshot
@@ -393,7 +432,7 @@ class StateStore:
         if obs_id in self._special:
             outcome, entry = self._special_rules(charger, stored, observation)
             if entry is not None:
-                charger.own_values()[obs_id] = entry
+                charger.write(entry)
                 self._values_changed(
                     charger, obs_id, received, accepted=outcome is Applied.ACCEPTED
                 )
@@ -403,7 +442,7 @@ class StateStore:
                 return self._count(Applied.OUTDATED)
             if observation.timestamp == stored.timestamp and observation.value == stored.value:
                 return self._count(Applied.DUPLICATE)
-        charger.own_values()[obs_id] = observation
+        charger.write(observation)
         self._values_changed(charger, obs_id, received, accepted=True)
         return self._count(Applied.ACCEPTED)
 
@@ -526,13 +565,15 @@ class StateStore:
             if stored is not None and stored.timestamp > trigger.timestamp:
                 continue  # already a reading of the new session
             data_type = self._zero_types[obs_id]
-            charger.own_values()[obs_id] = Observation(
-                charger_id=trigger.charger_id,
-                obs_id=obs_id,
-                data_type=data_type,
-                value=0.0 if data_type is DataType.DOUBLE else 0,
-                timestamp=trigger.timestamp,
-                received_at=trigger.received_at,
+            charger.write(
+                Observation(
+                    charger_id=trigger.charger_id,
+                    obs_id=obs_id,
+                    data_type=data_type,
+                    value=0.0 if data_type is DataType.DOUBLE else 0,
+                    timestamp=trigger.timestamp,
+                    received_at=trigger.received_at,
+                )
             )
 
     # -- reads ------------------------------------------------------------------------------

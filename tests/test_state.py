@@ -634,6 +634,67 @@ class TestWaitFor:
         assert (await healthy).value(120) == 1.0
 
 
+class TestReadingChanges:
+    """A snapshot names the ids written since the last snapshot anybody read, so a reader
+    that kept that one (the metrics renderer) need not compare every reading."""
+
+    def test_a_new_charger_has_no_earlier_snapshot(self, store: StateStore, cloud: Cloud) -> None:
+        store.apply(cloud.frame(120, "1", at=0))
+        assert store.view().chargers[CHARGER].changes is None
+
+    def test_names_the_ids_written_since_the_snapshot_read_last(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        store.apply(cloud.frame(120, "1", at=0))
+        read = store.view().chargers[CHARGER]
+        store.apply(cloud.frame(121, "2", at=1))
+        store.apply(cloud.frame(183, "3", at=1))
+        changes = store.view().chargers[CHARGER].changes
+        assert changes is not None
+        assert changes.since is read.observations
+        assert changes.ids == {121, 183}
+
+    def test_views_nobody_reads_do_not_lose_writes(self, store: StateStore, cloud: Cloud) -> None:
+        """A view taken only for the store's data times (liveness) freezes the charger without
+        reading it: the writes before and after it are all named."""
+        store.apply(cloud.frame(120, "1", at=0))
+        read = store.view().chargers[CHARGER]
+        store.apply(cloud.frame(121, "2", at=1))
+        assert store.view().last_received_at is not None  # a view, no charger read
+        store.apply(cloud.frame(183, "3", at=2))
+        changes = store.view().chargers[CHARGER].changes
+        assert changes is not None
+        assert changes.since is read.observations
+        assert changes.ids == {121, 183}
+        assert read.value(121) is None  # the snapshot read first is as it was
+
+    def test_a_snapshot_read_in_between_starts_the_count_again(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        store.apply(cloud.frame(120, "1", at=0))
+        store.view().chargers[CHARGER]
+        store.apply(cloud.frame(121, "2", at=1))
+        between = store.view().chargers[CHARGER]
+        store.apply(cloud.frame(183, "3", at=2))
+        changes = store.view().chargers[CHARGER].changes
+        assert changes is not None
+        assert changes.since is between.observations
+        assert changes.ids == {183}
+
+    def test_the_readings_a_session_start_resets_are_named(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        """The start of a session zeroes the session energy without a reading of it."""
+        store.apply(cloud.frame(109, "1", at=0))  # disconnected
+        store.apply(cloud.frame(121, "5", at=0))  # session energy of the last session
+        store.view().chargers[CHARGER]
+        store.apply(cloud.frame(109, "2", at=10))  # a car: a new session
+        view = store.view().chargers[CHARGER]
+        assert view.value(121) == 0.0
+        assert view.changes is not None
+        assert {109, 121} <= view.changes.ids
+
+
 # Ids for the permutation property: plain readings, a monotonic counter, and session energy
 # with zeros. The op mode is left out because the session-start rule reacts to a transition
 # as it is seen live, which is order-dependent by nature (tested by example above); without

@@ -57,11 +57,16 @@ floatToGoString: Callable[[float], str] = utils.floatToGoString
 
 
 def go_float(value: float) -> str:
-    """``floatToGoString(value)``, with its common case inline: a finite float whose repr
-    has at most six digits before the point is its own repr."""
+    """``floatToGoString(value)``, with the finite floats inline: their repr, or for a
+    positive one of more than six digits before the point (energy in joules, timestamps)
+    Go's exponent form, as prometheus_client writes it (``tests/metrics`` compare the two)."""
     if type(value) is float:
         text = repr(value)
-        if text.find(".") <= 6 and text[-1] not in "fn":  # not inf, nan or Go's exponent form
+        if text[-1] not in "fn":  # not inf or nan
+            dot = text.find(".")
+            if dot > 6 and value > 0:
+                mantissa = f"{text[0]}.{text[1:dot]}{text[dot + 1 :]}".rstrip("0.")
+                return f"{mantissa}e+{dot - 1:02d}"
             return text
     return floatToGoString(value)
 
@@ -110,11 +115,9 @@ class _Rendered:
     offline: bool
     #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
     fragments: list[bytes]
-    #: the snapshot's observation ids, in order, the parts that read each of them, and the
-    #: readings: compared with a new snapshot's without touching the old snapshot's dict
+    #: the snapshot's observation ids, in order, and the parts that read each of them
     ids: list[int]
     readers: list[list[int]]
-    readings: tuple[object, ...] = ()
 
 
 class CachedRenderer:
@@ -246,8 +249,6 @@ class CachedRenderer:
             else:
                 parts = self._moved(cached, charger)
             self._refresh(cached, charger, offline, parts)
-            if charger.observations is not cached.snapshot.observations or not cached.readings:
-                cached.readings = tuple(charger.observations.values())
             cached.snapshot = charger
             cached.offline = offline
 
@@ -256,13 +257,25 @@ class CachedRenderer:
         old = cached.snapshot
         observations = charger.observations
         moved: set[int] = set()
-        if observations is not old.observations:
+        changes = charger.changes
+        if observations is old.observations:
+            pass
+        elif changes is not None and changes.since is old.observations:
+            # The store says which ids were written since the snapshot rendered last: the
+            # common case, one scrape after the other.
+            readers = self._readers
+            unknown = self._unknown_readers
+            moved.update(chain.from_iterable([readers.get(i, unknown) for i in changes.ids]))
+            if len(observations) != len(cached.ids):
+                self._layout(cached, observations)  # for the next full comparison
+        else:
+            # Somebody else read a snapshot in between: every reading is compared.
             if len(observations) != len(cached.ids) or list(observations) != cached.ids:
                 self._layout(cached, observations)
                 return self._all_parts  # other ids (new ones), so other positions
             # C-level passes over the readings (map, is_not, compress, chain), not a step per
             # reading: a telemetry burst changes a few dozen of a charger's 180 readings.
-            changed = map(is_not, observations.values(), cached.readings)
+            changed = map(is_not, observations.values(), old.observations.values())
             moved.update(chain.from_iterable(compress(cached.readers, changed)))
         depending = self._depending
         if charger.meta is not old.meta:
@@ -311,7 +324,7 @@ class CachedRenderer:
                     # go_float inline: one call less per line.
                     number = repr(value)
                     if type(value) is not float or number.find(".") > 6 or number[-1] in "fn":
-                        number = floatToGoString(value)
+                        number = go_float(value)
                     text = f"{prefix}{charger_part}{suffix}{number}\n".encode()
             else:
                 samples = emit.samples(charger)

@@ -251,25 +251,32 @@ _IDS = sorted(i for i, spec in OBSERVATIONS.items() if spec.kind is not Kind.NOT
                 st.floats(allow_nan=True, allow_infinity=True, width=32),
                 st.text(max_size=4),
             ),
-            st.booleans(),
+            st.sampled_from(["nothing", "scrape", "view", "read"]),
         ),
         min_size=1,
         max_size=40,
     )
 )
 def test_any_sequence_of_readings_renders_like_prometheus_client(
-    steps: list[tuple[str, int, object, bool]],
+    steps: list[tuple[str, int, object, str]],
 ) -> None:
-    """Readings of any id and type, scrapes in between: always the reference bytes."""
+    """Readings of any id and type, and in between scrapes, views nobody reads (liveness)
+    and snapshots read by others (the status page): always the reference bytes."""
     store = store_from(simulator(3))
     collector = ChargerCollector(store.view, clock=lambda: NOW)
     stamp = START.timestamp() + 86400
-    for serial, obs_id, value, scrape in steps:
+    for serial, obs_id, value, then in steps:
         stamp += 1
         data_type = OBSERVATIONS[obs_id].data_type if obs_id in OBSERVATIONS else DataType.DOUBLE
         store.apply(Observation(serial, obs_id, data_type, value, stamp, stamp))  # type: ignore[arg-type]
-        if scrape:
-            assert rendered(collector, openmetrics=False) == expected(collector, openmetrics=False)
+        if then == "scrape":
+            # The reference first: it reads the snapshots, as another reader would.
+            reference = expected(collector, openmetrics=False)
+            assert rendered(collector, openmetrics=False) == reference
+        elif then == "view":
+            store.view()
+        elif then == "read":
+            store.view().chargers[serial]
     assert_same(collector)
 
 
@@ -363,3 +370,24 @@ def test_circuit_families_render_like_prometheus_client(
     store.set_sites("other", ())
     assert b"easee_circuit" not in rendered(collector, openmetrics=False)
     assert_same(collector)
+
+
+@given(st.one_of(st.floats(), st.integers(-(10**20), 10**20), st.booleans()))
+def test_values_are_written_as_prometheus_client_writes_them(value: float) -> None:
+    """Go's float format, exponents past six digits before the point included."""
+    from prometheus_client.utils import floatToGoString
+
+    from exporter.metrics.render import go_float
+
+    assert go_float(value) == floatToGoString(value)
+
+
+@pytest.mark.parametrize(
+    "value", [1764640000.123, 4.6692e9, 1234567.0, 999999.5, 1e22, -1764640000.5, 1e-7]
+)
+def test_large_values_take_the_exponent_form_as_prometheus_client_does(value: float) -> None:
+    from prometheus_client.utils import floatToGoString
+
+    from exporter.metrics.render import go_float
+
+    assert go_float(value) == floatToGoString(value)
