@@ -60,6 +60,7 @@ changed) is built once per change, by the first reader of a view that holds it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -113,13 +114,13 @@ class ChargerMeta:
 class ReadingChanges:
     """The ids whose readings may differ from those of an earlier snapshot of the charger.
 
-    ``since`` is that snapshot's ``observations`` (the last one anybody read when the charger
-    was next written); ``ids`` every id written since. A superset: a write may store an equal
-    reading. Lets a reader that kept ``since`` find what changed without comparing every
-    reading.
+    ``since`` is the :attr:`ChargerView.revision` of that snapshot (the last one anybody read
+    when the charger was next written); ``ids`` every id written since. A superset: a write
+    may store an equal reading. Lets a reader that kept that snapshot find what changed
+    without comparing every reading, and without the store keeping old readings alive.
     """
 
-    since: Mapping[int, Observation]
+    since: int
     ids: frozenset[int]
 
 
@@ -139,6 +140,8 @@ class ChargerView:
     last_received_at: float | None
     #: the newest charger-side timestamp of any observation, capped at its receive time
     last_seen_at: float | None
+    #: the number of these readings, unique in the store: other readings, another number
+    revision: int = 0
     #: what was written since an earlier snapshot; None when not known (a new charger)
     changes: ReadingChanges | None = None
 
@@ -210,6 +213,8 @@ class _Charger:
         "meta",
         "observations",
         "phases",
+        "revision",
+        "revisions",
         "session_started_at",
         "since",
         "snapshot",
@@ -219,9 +224,12 @@ class _Charger:
         "written",
     )
 
-    def __init__(self, meta: ChargerMeta, epoch: int) -> None:
+    def __init__(self, meta: ChargerMeta, epoch: int, revisions: Iterator[int]) -> None:
         self.meta = meta
         self.epoch = epoch
+        #: the store's numbering of readings, and the number of ``values`` as they are
+        self.revisions = revisions
+        self.revision = next(revisions)
         self.values: dict[int, Observation] = {}
         #: ``values`` belongs to a frozen state too: copied before the first change
         self.values_shared = False
@@ -239,9 +247,9 @@ class _Charger:
         self.snapshot: ChargerView | None = None
         #: shared by every copy of the charger, so a waiter is found in the newest one
         self.waiters: list[tuple[Predicate, asyncio.Future[ChargerView]]] = []
-        #: the observations of the last snapshot read before this state, and the ids written
+        #: the revision of the last snapshot read before this state, and the ids written
         #: since (:class:`ReadingChanges`)
-        self.since: Mapping[int, Observation] | None = None
+        self.since: int | None = None
         self.written: set[int] = set()
 
     def write(self, observation: Observation) -> None:
@@ -255,15 +263,17 @@ class _Charger:
             self.values = dict(self.values)
             self.values_shared = False
             self.observations = MappingProxyType(self.values)
+            self.revision = next(self.revisions)
         return self.values
 
     def thawed(self, epoch: int) -> _Charger:
         """A writable copy of this frozen state."""
-        copy = _Charger(self.meta, epoch)
+        copy = _Charger(self.meta, epoch, self.revisions)
         # Most writes after a view only prove the link (replays, duplicates): the readings are
         # copied when one of them changes, not before.
         copy.values = self.values
         copy.values_shared = True
+        copy.revision = self.revision
         copy.last_update_at = self.last_update_at
         copy.last_received_at = self.last_received_at
         copy.last_seen_at = self.last_seen_at
@@ -278,7 +288,7 @@ class _Charger:
         copy.waiters = self.waiters
         if snapshot is not None:
             # Somebody read this state: changes count from its readings.
-            copy.since = self.observations
+            copy.since = self.revision
         elif self.since is not None:
             # Nobody did: changes go on counting from where this state's did.
             copy.since = self.since
@@ -301,6 +311,7 @@ def _view_of(charger: _Charger) -> ChargerView:
             last_update_at=charger.last_update_at,
             last_received_at=charger.last_received_at,
             last_seen_at=charger.last_seen_at,
+            revision=charger.revision,
             changes=(
                 None
                 if charger.since is None
@@ -351,6 +362,8 @@ class StateStore:
         self._chargers: dict[str, _Charger] = {}
         #: views end epochs; a charger is writable only while its epoch is the current one
         self._epoch = 0
+        #: numbers every charger's readings, store-wide, so a number never means two states
+        self._revisions = itertools.count()
         #: ``_chargers`` is held by a view: copied before the next change to the set
         self._chargers_shared = False
         self._last_update_at: float | None = None
@@ -379,7 +392,7 @@ class StateStore:
         """Add a charger, or replace the metadata of a known one (its readings stay)."""
         charger = self._chargers.get(meta.charger_id)
         if charger is None:
-            self._own_chargers()[meta.charger_id] = _Charger(meta, self._epoch)
+            self._own_chargers()[meta.charger_id] = _Charger(meta, self._epoch, self._revisions)
             self._view = None
         elif charger.meta != meta:
             self._writable(charger).meta = meta

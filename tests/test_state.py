@@ -651,7 +651,7 @@ class TestReadingChanges:
         store.apply(cloud.frame(183, "3", at=1))
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
-        assert changes.since is read.observations
+        assert changes.since == read.revision
         assert changes.ids == {121, 183}
 
     def test_views_nobody_reads_do_not_lose_writes(self, store: StateStore, cloud: Cloud) -> None:
@@ -664,7 +664,7 @@ class TestReadingChanges:
         store.apply(cloud.frame(183, "3", at=2))
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
-        assert changes.since is read.observations
+        assert changes.since == read.revision
         assert changes.ids == {121, 183}
         assert read.value(121) is None  # the snapshot read first is as it was
 
@@ -678,8 +678,27 @@ class TestReadingChanges:
         store.apply(cloud.frame(183, "3", at=2))
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
-        assert changes.since is between.observations
+        assert changes.since == between.revision
         assert changes.ids == {183}
+
+    def test_a_revision_numbers_one_set_of_readings_store_wide(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        """Equal readings keep their number; a charger removed and added again never gets a
+        number of its former self, so an old snapshot is never taken for a new one."""
+        store.apply(cloud.frame(120, "1", at=0))
+        first = store.view().chargers[CHARGER]
+        store.apply(cloud.frame(120, "1", at=0))  # a duplicate changes nothing
+        assert store.view().chargers[CHARGER].revision == first.revision
+        store.apply(cloud.frame(121, "2", at=1))
+        second = store.view().chargers[CHARGER]
+        assert second.revision != first.revision
+        store.remove_charger(CHARGER)
+        store.upsert_charger(ChargerMeta(charger_id=CHARGER, name="Garage", account="home"))
+        store.apply(cloud.frame(120, "1", at=2))
+        again = store.view().chargers[CHARGER]
+        assert again.revision not in {first.revision, second.revision}
+        assert again.changes is None
 
     def test_the_readings_a_session_start_resets_are_named(
         self, store: StateStore, cloud: Cloud

@@ -260,7 +260,7 @@ class CachedRenderer:
         changes = charger.changes
         if observations is old.observations:
             pass
-        elif changes is not None and changes.since is old.observations:
+        elif changes is not None and changes.since == old.revision:
             # The store says which ids were written since the snapshot rendered last: the
             # common case, one scrape after the other.
             readers = self._readers
