@@ -33,8 +33,7 @@ from exporter.easee.models import Observation
 from exporter.easee.observations import ObservationId as Id
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PhaseTerminals:
+class PhaseTerminals(NamedTuple):
     """Which observation carries the current and the voltage of one phase."""
 
     phase: str
@@ -99,29 +98,26 @@ def phase_terminals(grid_type: object) -> tuple[GridFamily, tuple[PhaseTerminals
 
 
 def _number(observation: Observation | None) -> float | None:
+    """A numeric reading as a float; None for none, booleans and text."""
     if observation is None:
         return None
     value = observation.value
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+    # type(), not isinstance(): a bool is an int, and not a reading of amperes or volts.
+    return float(value) if type(value) is float or type(value) is int else None
 
 
 def phase_readings(observations: Mapping[int, Observation]) -> PhaseReadings:
     """Map a charger's terminal readings to phases; phases with no reading are left out."""
     grid = observations.get(Id.DETECTED_POWER_GRID_TYPE)
     family, phases = phase_terminals(None if grid is None else grid.value)
+    get = observations.get
     currents: list[PhaseReading] = []
     voltages: list[PhaseReading] = []
-    for terminals in phases:
-        current = _number(observations.get(terminals.current_id))
+    for phase, current_id, voltage_id in phases:
+        current = _number(get(current_id))
         if current is not None:
-            currents.append(
-                PhaseReading(phase=terminals.phase, value=current, obs_id=terminals.current_id)
-            )
-        voltage = _number(observations.get(terminals.voltage_id))
+            currents.append(PhaseReading(phase, current, current_id))
+        voltage = _number(get(voltage_id))
         if voltage is not None:
-            voltages.append(
-                PhaseReading(phase=terminals.phase, value=voltage, obs_id=terminals.voltage_id)
-            )
+            voltages.append(PhaseReading(phase, voltage, voltage_id))
     return PhaseReadings(family=family, currents=tuple(currents), voltages=tuple(voltages))
