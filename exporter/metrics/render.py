@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain, compress
 from operator import is_not, itemgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from prometheus_client import utils
 
@@ -144,10 +144,10 @@ class CachedRenderer:
         # re-rendered. Every table id has its readers (maybe none); other ids feed the
         # unknown family.
         self._parts: list[_Part] = []
-        #: per entry: its parts; for an entry of several, what picks their fragments out of
-        #: a charger's
+        #: per entry: its parts, and what picks their fragments out of a charger's (the
+        #: fragment of a single part, a tuple of several)
         self._entry_parts: list[tuple[int, ...]] = []
-        self._pickers: dict[int, Callable[[list[bytes]], tuple[bytes, ...]]] = {}
+        self._pickers: dict[int, Callable[[list[bytes]], Any]] = {}
         self._readers: dict[int, list[int]] = {obs_id: [] for obs_id in OBSERVATIONS}
         self._depending: dict[Depends, list[int]] = {flag: [] for flag in Depends}
         for index, entry in enumerate(catalogue.entries):
@@ -162,13 +162,15 @@ class CachedRenderer:
                     if flag and flag in emit.depends:
                         self._depending[flag].append(part)
             self._entry_parts.append(tuple(parts))
-            if len(parts) > 1:
+            if parts:
                 self._pickers[index] = itemgetter(*parts)
         self._all_parts = range(len(self._parts))
         self._unknown_readers = self._depending[Depends.UNKNOWN]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
         self._order: list[str] = []
+        #: the chargers' fragment lists, in ``_order``
+        self._rendered: list[list[bytes]] = []
         self._columns: list[Piece | None] = [None] * len(families)
 
     def render(
@@ -212,14 +214,12 @@ class CachedRenderer:
     def _column(self, index: int) -> Piece:
         column = self._columns[index]
         if column is None:
-            rendered = [self._chargers[charger_id].fragments for charger_id in self._order]
-            parts = self._entry_parts[index]
-            if len(parts) == 1:
-                part = parts[0]
-                text = b"".join([fragments[part] for fragments in rendered])
+            # C-level joins over the chargers' fragment lists, in the view's order.
+            picked = map(self._pickers[index], self._rendered)
+            if len(self._entry_parts[index]) == 1:
+                text = b"".join(picked)
             else:
-                pick = self._pickers[index]
-                text = b"".join([line for fragments in rendered for line in pick(fragments)])
+                text = b"".join(chain.from_iterable(picked))
             column = self._columns[index] = Piece(text)
         return column
 
@@ -228,7 +228,8 @@ class CachedRenderer:
         cache = self._chargers
         columns = self._columns
         order = list(view.chargers)
-        if order != self._order:
+        reordered = order != self._order
+        if reordered:
             # Chargers came, left or moved: every column is reassembled (fragments stay).
             self._order = order
             columns[:] = [None] * len(columns)
@@ -251,6 +252,8 @@ class CachedRenderer:
             self._refresh(cached, charger, offline, parts)
             cached.snapshot = charger
             cached.offline = offline
+        if reordered:
+            self._rendered = [cache[charger_id].fragments for charger_id in order]
 
     def _moved(self, cached: _Rendered, charger: ChargerView) -> Iterable[int]:
         """The parts that read a part of ``charger`` that is not the one rendered last."""
