@@ -9,18 +9,22 @@ three levels:
 
 * **charger**: a charger whose snapshot is the very object of the previous scrape (the store
   shares unchanged snapshots between views) is skipped;
-* **charger x family**: each family's emitter names what it reads (observation ids, and the
-  metadata, derived state, phases or freshness times); the identities of a charger's readings
-  are compared with the ones rendered last in one pass, and only the families that read a
-  changed one are re-rendered, so a power reading re-renders one line, not the charger's 180.
-  The new bytes are compared with the old ones: equal inputs can give other bytes
-  (``-0.0 == 0.0``) and other inputs the same bytes;
+* **charger x part**: a part is one row of a family of table rows (fourteen temperatures, ten
+  terminal voltages) or else a whole family. Each part's emitter names what it reads
+  (observation ids, and the metadata, derived state, phases or freshness times). The store
+  says which ids were written since the snapshot rendered last (``ChargerView.changes``); when
+  another reader's snapshot came in between, the identities of all the charger's readings are
+  compared with the ones rendered last, in one pass. Only the parts that read a changed one are
+  re-rendered, so a power reading re-renders one line, not the charger's 180. A part of one
+  series with fixed labels (most of them) is formatted from its number alone. The new bytes
+  are compared with the old ones: equal inputs can give other bytes (``-0.0 == 0.0``) and
+  other inputs the same bytes;
 * **family column**: the bytes of a family over all chargers, and their deflated form
   (:mod:`exporter.metrics.deflate`), are kept until a charger's lines in it change, so a gzip
   scrape only compresses the families that moved.
 
-The label text before and after ``charger_id`` is formatted once per (family, constant
-labels) and shared by all chargers. Sample lines are identical in the text format and
+The label text before and after ``charger_id`` is formatted once per (part, constant labels)
+and shared by all chargers. Sample lines are identical in the text format and
 OpenMetrics (no timestamps, no exemplars), so one cache serves both; only the headers differ.
 
 Not thread-safe: one render at a time (the ``/metrics`` handler serialises them).
