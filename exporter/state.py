@@ -141,6 +141,7 @@ class ChargerView:
     #: the newest charger-side timestamp of any observation, capped at its receive time
     last_seen_at: float | None
     #: the number of these readings, unique in the store: other readings, another number
+    #: (0: a snapshot made by hand, not by the store)
     revision: int = 0
     #: what was written since an earlier snapshot; None when not known (a new charger)
     changes: ReadingChanges | None = None
@@ -362,8 +363,9 @@ class StateStore:
         self._chargers: dict[str, _Charger] = {}
         #: views end epochs; a charger is writable only while its epoch is the current one
         self._epoch = 0
-        #: numbers every charger's readings, store-wide, so a number never means two states
-        self._revisions = itertools.count()
+        #: numbers every charger's readings, store-wide, so a number never means two states;
+        #: from 1, as 0 is the revision of a snapshot not made by a store
+        self._revisions = itertools.count(1)
         #: ``_chargers`` is held by a view: copied before the next change to the set
         self._chargers_shared = False
         self._last_update_at: float | None = None
