@@ -688,6 +688,7 @@ class TestReadingChanges:
         number of its former self, so an old snapshot is never taken for a new one."""
         store.apply(cloud.frame(120, "1", at=0))
         first = store.view().chargers[CHARGER]
+        assert first.revision != 0  # the revision of snapshots made by hand
         store.apply(cloud.frame(120, "1", at=0))  # a duplicate changes nothing
         assert store.view().chargers[CHARGER].revision == first.revision
         store.apply(cloud.frame(121, "2", at=1))
