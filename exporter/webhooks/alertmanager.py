@@ -23,7 +23,6 @@ and a repeated resolve finds its own change and answers ``unchanged`` too.
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -41,7 +40,7 @@ from exporter.webhooks.actions import (
 )
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
-from exporter.webhooks.circuits import TOLERANCE, CircuitOutcome, CircuitRunner, Phases
+from exporter.webhooks.circuits import CircuitOutcome, CircuitRunner, Phases, same_phases
 from exporter.webhooks.currents import check_charger_current, check_circuit_current
 from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
@@ -374,9 +373,9 @@ class AlertmanagerHandler:
                 result="skipped",
                 detail="the circuit's last change was not made for this alert",
             )
-        if change.phases == target and _at(reading.dynamic, target):
+        if change.phases == target and same_phases(reading.dynamic, target):
             return replace(plan, result="unchanged", detail="the current was already restored")
-        if change.phases != fired or not _at(reading.dynamic, fired):
+        if change.phases != fired or not same_phases(reading.dynamic, fired):
             return replace(
                 plan,
                 result="skipped",
@@ -459,9 +458,3 @@ class AlertmanagerHandler:
             alert_status=plan.alert.status,
         )
         return outcome
-
-
-def _at(reading: Phases | None, phases: Phases) -> bool:
-    return reading is not None and all(
-        math.isclose(a, b, abs_tol=TOLERANCE) for a, b in zip(reading, phases, strict=True)
-    )

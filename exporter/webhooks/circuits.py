@@ -167,7 +167,8 @@ def reads(view: ChargerView, phases: Phases) -> bool:
     return True
 
 
-def _same(a: Phases | None, b: Phases) -> bool:
+def same_phases(a: Phases | None, b: Phases) -> bool:
+    """Whether ``a`` reads ``b``, give or take the decimals Easee reports."""
     return a is not None and all(
         math.isclose(x, y, abs_tol=TOLERANCE) for x, y in zip(a, b, strict=True)
     )
@@ -303,7 +304,7 @@ class CircuitRunner:
                 f"every charger of circuit {circuit_id} is offline: none would apply it",
                 reading=reading,
             )
-        if flight.ttl is None and _same(reading.dynamic, flight.phases):
+        if flight.ttl is None and same_phases(reading.dynamic, flight.phases):
             return outcome(
                 Verdict.UNCHANGED,
                 f"circuit {circuit_id} is already at {_words(flight.phases)}; nothing was sent",
