@@ -279,18 +279,17 @@ class _Charger:
         copy.last_received_at = self.last_received_at
         copy.last_seen_at = self.last_seen_at
         copy.session_started_at = self.session_started_at
-        # What a reader already derived from the same values is reused, not derived again.
-        snapshot = self.snapshot
         copy.observations = self.observations
-        if snapshot is not None:
-            copy.derived, copy.phases = snapshot.derived, snapshot.phases
-        else:
-            copy.derived, copy.phases = self.derived, self.phases
         copy.waiters = self.waiters
+        snapshot = self.snapshot
         if snapshot is not None:
-            # Somebody read this state: changes count from its readings.
+            # Somebody read this state: what they derived from the same values is reused, and
+            # changes count from its readings.
+            copy.derived, copy.phases = snapshot.derived, snapshot.phases
             copy.since = self.revision
-        elif self.since is not None:
+            return copy
+        copy.derived, copy.phases = self.derived, self.phases
+        if self.since is not None:
             # Nobody did: changes go on counting from where this state's did.
             copy.since = self.since
             copy.written = set(self.written)
