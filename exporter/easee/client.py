@@ -36,12 +36,16 @@ import aiohttp
 import structlog
 
 from exporter.easee.budget import RequestBudget
-from exporter.easee.commands import ChargerCommand, CircuitCurrent, read_command_answer
+from exporter.easee.commands import (
+    ChargerCommand,
+    CircuitCurrent,
+    raise_if_refused,
+    read_command_answer,
+)
 from exporter.easee.errors import (
     AuthenticationError,
     ChargerDisconnected,
     CloudUnavailable,
-    CommandRejected,
     EaseeApiError,
     InvalidCredentials,
     IpBlocked,
@@ -50,7 +54,7 @@ from exporter.easee.errors import (
     RefreshTokenExpired,
 )
 from exporter.easee.events import ClientEvents
-from exporter.easee.models import ChargerSummary, CommandAccepted, Site
+from exporter.easee.models import ChargerSummary, CommandAccepted, Site, json_int
 from exporter.easee.sites import parse_sites
 from exporter.easee.tokens import TokenManager, TokenSet, parse_token_answer
 
@@ -261,11 +265,8 @@ class EaseeClient:
             json_body=current.body,
             kind=CallKind.COMMAND,
         )
-        body = answer.body
         # Whatever else the 200 carries (the settings, nothing), only an explicit refusal counts.
-        if isinstance(body, Mapping) and "wasAccepted" in body and body["wasAccepted"] is not True:
-            code = _int_or_none(body.get("resultCode"))
-            raise CommandRejected("circuit_command", str(circuit_id), code)
+        raise_if_refused(answer.body, endpoint="circuit_command", target=str(circuit_id))
 
     # ------------------------------------------------------------------ auth
 
@@ -464,15 +465,11 @@ def _charger_summary(item: Mapping[str, Any]) -> ChargerSummary:
     return ChargerSummary(
         charger_id=str(item.get("id", "")),
         name=str(item.get("name") or item.get("id", "")),
-        product_code=_int_or_none(item.get("productCode")),
-        color=_int_or_none(item.get("color")),
-        level_of_access=_int_or_none(item.get("levelOfAccess")),
+        product_code=json_int(item.get("productCode")),
+        color=json_int(item.get("color")),
+        level_of_access=json_int(item.get("levelOfAccess")),
         is_circuit_master=master,
     )
-
-
-def _int_or_none(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 __all__ = ["ENDPOINTS", "CallKind", "Credentials", "EaseeClient"]

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 from exporter.easee.errors import CommandRejected, ProtocolError
-from exporter.easee.models import CommandAccepted
+from exporter.easee.models import CommandAccepted, json_int
 
 
 class Command(enum.Enum):
@@ -115,13 +115,18 @@ def read_command_answer(
     if isinstance(body, Mapping) and ("ticks" in body or "commandId" in body):
         return parse_accepted(body, charger_id=charger_id, endpoint=endpoint)
     if isinstance(body, Mapping) and "wasAccepted" in body:
-        if body["wasAccepted"] is True:
-            return None
-        code = body.get("resultCode")
-        raise CommandRejected(endpoint, charger_id, code if _is_int(code) else None)
+        raise_if_refused(body, endpoint=endpoint, target=charger_id)
+        return None
     if status != 202 and not text.strip():
         return None
     raise ProtocolError(endpoint, f"HTTP {status} answer without ticks or wasAccepted")
+
+
+def raise_if_refused(body: object, *, endpoint: str, target: str) -> None:
+    """Raise :class:`CommandRejected` when a synchronous answer says ``wasAccepted`` other
+    than true; anything else is no refusal."""
+    if isinstance(body, Mapping) and "wasAccepted" in body and body["wasAccepted"] is not True:
+        raise CommandRejected(endpoint, target, json_int(body.get("resultCode")))
 
 
 def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAccepted | None:
@@ -131,7 +136,7 @@ def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAc
     command_id = body.get("commandId")
     ticks = body.get("ticks")
     device = body.get("device")
-    if not _is_int(command_id) or not _is_int(ticks):
+    if json_int(command_id) is None or json_int(ticks) is None:
         raise ProtocolError(endpoint, "command answer lacks commandId or ticks")
     assert isinstance(command_id, int)
     assert isinstance(ticks, int)
@@ -142,7 +147,3 @@ def parse_accepted(body: object, *, charger_id: str, endpoint: str) -> CommandAc
         command_id=command_id,
         ticks=ticks,
     )
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -25,6 +25,11 @@ class DataType(IntEnum):
     STATISTICS = 7
 
 
+def json_int(value: object) -> int | None:
+    """A JSON integer of an answer, None for anything else (a boolean is not one)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """One reading of one product, with its value already converted to its type.

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from exporter.easee.errors import ProtocolError
-from exporter.easee.models import Circuit, Equalizer, Site
+from exporter.easee.models import Circuit, Equalizer, Site, json_int
 
 
 def parse_sites(body: object, *, endpoint: str) -> tuple[Site, ...]:
@@ -29,7 +29,7 @@ def parse_sites(body: object, *, endpoint: str) -> tuple[Site, ...]:
 
 def parse_site(item: Mapping[str, Any]) -> Site | None:
     """One site document, None when it has no integer id."""
-    site_id = _int(item.get("id"))
+    site_id = json_int(item.get("id"))
     if site_id is None:
         return None
     circuits = (_circuit(c, site_id) for c in _list(item.get("circuits")))
@@ -45,13 +45,13 @@ def parse_site(item: Mapping[str, Any]) -> Site | None:
 
 
 def _circuit(item: Mapping[str, Any], site_id: int) -> Circuit | None:
-    circuit_id = _int(item.get("id"))
+    circuit_id = json_int(item.get("id"))
     if circuit_id is None:
         return None
     chargers = (_text(c.get("id")) for c in _list(item.get("chargers")))
     return Circuit(
         circuit_id=circuit_id,
-        site_id=_int(item.get("siteId")) or site_id,
+        site_id=json_int(item.get("siteId")) or site_id,
         panel=_text(item.get("panelName")),
         rated_current=_float(item.get("ratedCurrent")),
         charger_ids=tuple(c for c in chargers if c),
@@ -65,17 +65,13 @@ def _equalizer(item: Mapping[str, Any]) -> Equalizer | None:
     return Equalizer(
         equalizer_id=equalizer_id,
         name=_text(item.get("name")) or equalizer_id,
-        site_id=_int(item.get("siteId")),
-        circuit_id=_int(item.get("circuitId")),
+        site_id=json_int(item.get("siteId")),
+        circuit_id=json_int(item.get("circuitId")),
     )
 
 
 def _list(value: object) -> list[Mapping[str, Any]]:
     return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
-
-
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _float(value: object) -> float | None:
