@@ -8,6 +8,10 @@ reading arrived: a replay or a REST snapshot cannot make a silent product look a
 
 from __future__ import annotations
 
+#: ``easee.charger_offline_after``'s default (seconds): an idle charger heartbeats about every
+#: 15 minutes, and evcc counts a reading fresh for 20.
+DEFAULT_OFFLINE_AFTER = 1200.0
+
 
 def seen_at(timestamp: float, received_at: float) -> float:
     """The product-side time a reading proves it was alive: its own timestamp, but never later

@@ -31,6 +31,7 @@ from exporter.config import rules
 from exporter.config.base import Frozen as Frozen
 from exporter.config.errors import format_loc
 from exporter.config.webconfig import WebConfig
+from exporter.freshness import DEFAULT_OFFLINE_AFTER
 
 DEFAULT_PORT = 34739
 DEFAULT_LISTEN_ADDRESS = f"0.0.0.0:{DEFAULT_PORT}"
@@ -224,8 +225,7 @@ class EaseeSettings(Frozen):
     snapshot_interval_stream_down: Annotated[Seconds, Field(ge=30)] = 60.0
     stream_silence_timeout: Seconds = 1200.0
     command_timeout: Seconds = 30.0
-    # An idle charger heartbeats about every 15 minutes; evcc counts a reading fresh for 20.
-    charger_offline_after: Seconds = 1200.0
+    charger_offline_after: Seconds = DEFAULT_OFFLINE_AFTER
 
 
 class WebSettings(Frozen):

@@ -56,15 +56,12 @@ from prometheus_client.core import (
     Metric,
 )
 
+from exporter.freshness import DEFAULT_OFFLINE_AFTER
 from exporter.metrics.catalogue import Catalogue, Family, MetricType, Sample
 from exporter.metrics.deflate import Piece
 from exporter.metrics.filter import ExportFilter
 from exporter.metrics.render import CachedRenderer, is_offline, offline_samples
 from exporter.state import StoreView
-
-#: ``easee.charger_offline_after``'s default: an idle charger heartbeats about every 15 minutes,
-#: and evcc counts a reading fresh for 20.
-DEFAULT_OFFLINE_AFTER = 1200.0
 
 
 class ChargerCollector:
