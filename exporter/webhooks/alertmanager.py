@@ -23,7 +23,6 @@ and a repeated resolve finds its own change and answers ``unchanged`` too.
 from __future__ import annotations
 
 import asyncio
-import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -41,7 +40,12 @@ from exporter.webhooks.actions import (
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
 from exporter.webhooks.circuits import CircuitOutcome, CircuitRunner, Phases, same_phases
-from exporter.webhooks.currents import check_charger_current, check_circuit_current
+from exporter.webhooks.currents import (
+    AMPERES_TEXT,
+    CIRCUIT_ID_TEXT,
+    check_charger_current,
+    check_circuit_current,
+)
 from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
 from exporter.webhooks.runner import CommandRunner, Outcome
@@ -57,8 +61,6 @@ CIRCUIT_LABEL = "circuit_id"
 #: The current an alert sets (current, circuit_current), and the one its resolve sets.
 AMPERES_LABEL = "easee_amperes"
 RESOLVE_AMPERES_LABEL = "easee_resolve_amperes"
-_DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
-_CIRCUIT_ID = re.compile(r"[0-9]{1,11}")
 MAX_ALERTS = 1000
 
 Status = Literal["firing", "resolved"]
@@ -165,7 +167,7 @@ def _amperes(labels: dict[str, str], name: str) -> float | None:
     raw = labels.get(name)
     if raw is None:
         return None
-    if _DECIMAL.fullmatch(raw) is None:
+    if AMPERES_TEXT.fullmatch(raw) is None:
         raise ValueError(name)
     return float(raw)
 
@@ -320,7 +322,7 @@ class AlertmanagerHandler:
         principal: Principal,
     ) -> _Plan:
         plan = replace(plan, action=Action.CIRCUIT_CURRENT, charger_id=None)
-        if _CIRCUIT_ID.fullmatch(raw_circuit) is None or amperes is None:
+        if CIRCUIT_ID_TEXT.fullmatch(raw_circuit) is None or amperes is None:
             return replace(
                 plan,
                 problem="bad-request",

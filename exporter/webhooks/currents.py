@@ -10,6 +10,7 @@ missing one is refused, so nothing is ever sent on a guess.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -17,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from exporter.webhooks.actions import MIN_CHARGING_CURRENT
 from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
+
+#: Text that may stand for a current in an alert's labels (amperes, up to six decimals), and a
+#: circuit id in a path or a label: written once for the parsers and the OpenAPI document.
+AMPERES_TEXT = re.compile(r"[0-9]{1,6}(\.[0-9]{1,6})?")
+CIRCUIT_ID_TEXT = re.compile(r"[0-9]{1,11}")
 
 #: Easee keeps a time to live in minutes; a day is the longest this service passes on.
 MAX_TTL_MINUTES = 1440

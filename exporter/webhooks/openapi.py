@@ -10,7 +10,7 @@ from typing import Any
 
 from exporter import __version__
 from exporter.webhooks.actions import ACTION_NAMES, ALERT_ACTION_NAMES, MIN_CHARGING_CURRENT
-from exporter.webhooks.currents import MAX_TTL_MINUTES
+from exporter.webhooks.currents import AMPERES_TEXT, CIRCUIT_ID_TEXT, MAX_TTL_MINUTES
 from exporter.webhooks.problems import KINDS, TYPE_PREFIX
 
 JSON = "application/json"
@@ -280,13 +280,13 @@ _SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "easee_action": {"type": "string", "enum": list(ALERT_ACTION_NAMES)},
                     "easee_resolve_action": {"type": "string", "enum": list(ACTION_NAMES)},
-                    "easee_amperes": {"type": "string", "pattern": "^[0-9]{1,6}(\\.[0-9]{1,6})?$"},
+                    "easee_amperes": {"type": "string", "pattern": f"^{AMPERES_TEXT.pattern}$"},
                     "easee_resolve_amperes": {
                         "type": "string",
-                        "pattern": "^[0-9]{1,6}(\\.[0-9]{1,6})?$",
+                        "pattern": f"^{AMPERES_TEXT.pattern}$",
                     },
                     "charger_id": {"type": "string"},
-                    "circuit_id": {"type": "string", "pattern": "^[0-9]{1,11}$"},
+                    "circuit_id": {"type": "string", "pattern": f"^{CIRCUIT_ID_TEXT.pattern}$"},
                 },
                 "additionalProperties": {"type": "string"},
             },

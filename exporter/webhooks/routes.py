@@ -24,7 +24,6 @@ Mounting (the service's ``create_app``)::
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +42,7 @@ from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Authenticator, Principal
 from exporter.webhooks.circuits import CircuitOutcome, CircuitRunner
 from exporter.webhooks.currents import (
+    CIRCUIT_ID_TEXT,
     check_charger_current,
     check_circuit_current,
     parse_charger_current,
@@ -315,7 +315,7 @@ class Controller:
         asked = parse_circuit_current(request[BODY])
         action = Action.CIRCUIT_CURRENT.value
         self._authorize(principal, action)
-        digits = re.fullmatch(r"[0-9]{1,11}", raw) is not None
+        digits = CIRCUIT_ID_TEXT.fullmatch(raw) is not None
         reading = self.circuits.reading(int(raw)) if digits else None
         if reading is None:
             if self._accounts.discovering():
