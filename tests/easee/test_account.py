@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -453,7 +454,8 @@ async def test_a_frame_whose_data_type_disagrees_with_the_table_is_counted(
     async with run_simulator(sim_config(tick_interval=0)) as cloud:
         account = account_for(cloud, session, probe, events)
         async with running(account):
-            await wait_until(lambda: account.ready)
+            # After the replay: its own reading of 150 could otherwise come after ours.
+            await wait_until(lambda: account.status.state_replayed, what="the replay")
             # TEMP_MAX (150) is a Double in the table; this frame calls it an Integer.
             record = {
                 "mid": CHARGING,
@@ -466,5 +468,6 @@ async def test_a_frame_whose_data_type_disagrees_with_the_table_is_counted(
                 json.dumps({"type": 1, "target": "ProductUpdate", "arguments": [record]}) + "\x1e"
             )
             await wait_until(lambda: events.of("data_type_disagreement") == [("home",)])
-            latest = [o for o in probe.observations if o.obs_id == 150][-1]
+            ours = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
+            (latest,) = [o for o in probe.observations if (o.obs_id, o.timestamp) == (150, ours)]
             assert (latest.value, type(latest.value)) == (41, int)
