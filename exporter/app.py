@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import os
 import signal
 import sys
@@ -28,6 +27,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import CollectorRegistry, disable_created_metrics
 
+from exporter import heap
 from exporter.config import ConfigError, Settings, diff, reload_settings
 from exporter.config.model import split_listen_address
 from exporter.fleet import Fleet
@@ -327,15 +327,13 @@ async def _power_sampler(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
-    """Move the start-up heap out of the garbage collector's sight once the first state is in.
+    """Settle the garbage collector (:func:`exporter.heap.settle`) once the first state is in.
 
-    A full collection walks every tracked object; at a thousand chargers the store and the
-    metric caches hold a few hundred thousand, and a full pass stalled the event loop for up
-    to 200 ms in ``bench/scrape.py``. What is alive once every account has replayed the state
-    of every charger it subscribed (modules, tables, caches, the first readings) mostly lives
-    as long as the process, so it is frozen once; later objects are collected as usual.
-    Readiness is not enough: at 1,000-3,000 chargers it comes seconds before the replay has
-    finished loading, and what arrives after the freeze stays in the collector's sight.
+    What is alive once every account has replayed the state of every charger it subscribed
+    (modules, tables, caches, the first readings) mostly lives as long as the process, so it
+    is frozen once; later objects are collected as usual. Readiness is not enough: at
+    1,000-3,000 chargers it comes seconds before the replay has finished loading, and what
+    arrives after the freeze stays in the collector's sight.
     """
     service = app[SERVICE]
 
@@ -345,9 +343,7 @@ async def _heap_freezer(app: web.Application) -> AsyncIterator[None]:
             if service.fleet is not None and service.fleet.state_replayed():
                 break
             await asyncio.sleep(FREEZE_POLL)
-        gc.collect()
-        gc.freeze()
-        _log.debug("start-up heap frozen", objects=gc.get_freeze_count())
+        _log.debug("start-up heap frozen", objects=heap.settle())
 
     task = asyncio.create_task(freeze_when_replayed(), name="heap-freezer")
     yield
