@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -110,18 +110,58 @@ class ChargerMeta:
     circuit_id: int | None = None
 
 
+#: At most how many earlier snapshots a snapshot names its changes since: a reader that kept
+#: one further back (others read the charger in between) renders everything again.
+CHANGES_KEPT = 4
+
+
 @dataclass(frozen=True, slots=True)
 class ReadingChanges:
-    """The ids whose readings may differ from those of an earlier snapshot of the charger.
+    """The ids whose readings may differ from those of earlier snapshots of the charger.
 
-    ``since`` is the :attr:`ChargerView.revision` of that snapshot (the last one anybody read
-    when the charger was next written); ``ids`` every id written since. A superset: a write
-    may store an equal reading. Lets a reader that kept that snapshot find what changed
-    without comparing every reading, and without the store keeping old readings alive.
+    ``steps``, newest first, up to :data:`CHANGES_KEPT`: the revision of an earlier snapshot
+    (:attr:`ChargerView.revision`, the last one anybody read when the charger was next
+    written) and the ids written between it and the next newer snapshot read, no id twice.
+    A superset: a write may store an equal reading. Lets a reader that kept the revision of
+    a snapshot find what changed since without comparing every reading, and without anybody
+    keeping old readings alive. Tuples of ints: the garbage collector soon stops tracking
+    them.
     """
 
-    since: int
-    ids: frozenset[int]
+    steps: tuple[tuple[int, tuple[int, ...]], ...]
+
+    @property
+    def since(self) -> int:
+        """The revision of the snapshot read last before this one."""
+        return self.steps[0][0]
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """The ids written since that snapshot."""
+        return self.steps[0][1]
+
+    @classmethod
+    def after(
+        cls, since: int, ids: Iterable[int], earlier: ReadingChanges | None
+    ) -> ReadingChanges:
+        """The changes since ``since``, then as many of ``earlier``'s as are kept."""
+        step = (since, tuple(ids))
+        if earlier is None:
+            return cls((step,))
+        return cls((step, *earlier.steps[: CHANGES_KEPT - 1]))
+
+    def since_revision(self, revision: int) -> Collection[int] | None:
+        """Every id written since the snapshot numbered ``revision``; None when that snapshot
+        is not among the ones kept."""
+        steps = self.steps
+        if steps[0][0] == revision:
+            return steps[0][1]  # the common case: nobody else read the charger in between
+        written: set[int] = set()
+        for since, ids in steps:
+            written.update(ids)
+            if since == revision:
+                return written
+        return None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -207,6 +247,7 @@ class _Charger:
 
     __slots__ = (
         "derived",
+        "earlier",
         "epoch",
         "last_received_at",
         "last_seen_at",
@@ -252,6 +293,8 @@ class _Charger:
         #: since (:class:`ReadingChanges`)
         self.since: int | None = None
         self.written: set[int] = set()
+        #: the changes of the snapshot numbered ``since`` (:attr:`ReadingChanges.earlier`)
+        self.earlier: ReadingChanges | None = None
 
     def write(self, observation: Observation) -> None:
         """Store a reading (every write goes through here, so ``written`` knows it)."""
@@ -287,11 +330,13 @@ class _Charger:
             # changes count from its readings.
             copy.derived, copy.phases = snapshot.derived, snapshot.phases
             copy.since = self.revision
+            copy.earlier = snapshot.changes
             return copy
         copy.derived, copy.phases = self.derived, self.phases
         if self.since is not None:
             # Nobody did: changes go on counting from where this state's did.
             copy.since = self.since
+            copy.earlier = self.earlier
             copy.written = set(self.written)
         return copy
 
@@ -315,7 +360,7 @@ def _view_of(charger: _Charger) -> ChargerView:
             changes=(
                 None
                 if charger.since is None
-                else ReadingChanges(charger.since, frozenset(charger.written))
+                else ReadingChanges.after(charger.since, charger.written, charger.earlier)
             ),
         )
         # Two readers racing here build equal snapshots; either one may stay.

@@ -15,6 +15,7 @@ from exporter.easee.decode import Decoder
 from exporter.easee.models import Observation
 from exporter.easee.observations import OBSERVATIONS
 from exporter.state import (
+    CHANGES_KEPT,
     Applied,
     ChargerMeta,
     ChargerView,
@@ -652,7 +653,7 @@ class TestReadingChanges:
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
         assert changes.since == read.revision
-        assert changes.ids == {121, 183}
+        assert set(changes.ids) == {121, 183}
 
     def test_views_nobody_reads_do_not_lose_writes(self, store: StateStore, cloud: Cloud) -> None:
         """A view taken only for the store's data times (liveness) freezes the charger without
@@ -665,7 +666,7 @@ class TestReadingChanges:
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
         assert changes.since == read.revision
-        assert changes.ids == {121, 183}
+        assert set(changes.ids) == {121, 183}
         assert read.value(121) is None  # the snapshot read first is as it was
 
     def test_a_snapshot_read_in_between_starts_the_count_again(
@@ -679,7 +680,7 @@ class TestReadingChanges:
         changes = store.view().chargers[CHARGER].changes
         assert changes is not None
         assert changes.since == between.revision
-        assert changes.ids == {183}
+        assert set(changes.ids) == {183}
 
     def test_a_revision_numbers_one_set_of_readings_store_wide(
         self, store: StateStore, cloud: Cloud
@@ -701,6 +702,31 @@ class TestReadingChanges:
         assert again.revision not in {0, first.revision, second.revision}
         assert again.changes is None
 
+    def test_a_reader_a_few_snapshots_behind_gets_every_id_since_its_own(
+        self, store: StateStore, cloud: Cloud
+    ) -> None:
+        """Other readers in between (the status page, the power sampler): the changes go
+        back CHANGES_KEPT snapshots, and no further."""
+        store.apply(cloud.frame(120, "1", at=0))
+        revisions = [store.view().chargers[CHARGER].revision]
+        steps = range(1, CHANGES_KEPT + 2)
+        for step in steps:
+            store.apply(cloud.frame(120 + step, str(step), at=step))
+            revisions.append(store.view().chargers[CHARGER].revision)
+        store.apply(cloud.frame(183, "3", at=10))
+        changes = store.view().chargers[CHARGER].changes
+        assert changes is not None
+        assert len(changes.steps) == CHANGES_KEPT
+        assert set(changes.since_revision(revisions[-1]) or ()) == {183}
+        assert set(changes.since_revision(revisions[-2]) or ()) == {183, 120 + steps[-1]}
+        oldest = CHANGES_KEPT - 1  # the oldest snapshot kept, counted back from the last read
+        assert set(changes.since_revision(revisions[-1 - oldest]) or ()) == {
+            183,
+            *(120 + step for step in steps[-oldest:]),
+        }
+        assert changes.since_revision(revisions[-2 - oldest]) is None
+        assert changes.since_revision(revisions[0]) is None
+
     def test_the_readings_a_session_start_resets_are_named(
         self, store: StateStore, cloud: Cloud
     ) -> None:
@@ -712,7 +738,7 @@ class TestReadingChanges:
         view = store.view().chargers[CHARGER]
         assert view.value(121) == 0.0
         assert view.changes is not None
-        assert {109, 121} <= view.changes.ids
+        assert {109, 121} <= set(view.changes.ids)
 
 
 # Ids for the permutation property: plain readings, a monotonic counter, and session energy

@@ -193,9 +193,9 @@ class ObservationSpec:
         return self.metric
 
     @property
-    def floats_as_is(self) -> bool:
-        """Whether :meth:`sample` gives a float reading back unchanged (no scale, no value
-        that means "no reading"): a shortcut for whoever samples many readings."""
+    def numbers_as_is(self) -> bool:
+        """Whether :meth:`sample` gives a number reading back as it is, as a float (no scale,
+        no value that means "no reading"): a shortcut for whoever samples many readings."""
         return self.scale == 1.0 and not self.no_reading and self.milli_above is None
 
     def sample(self, value: ObservationValue) -> float | None:

@@ -204,6 +204,13 @@ class OneSeries:
         """The series' value for ``charger``, None when it has none."""
         raise NotImplementedError
 
+    @property
+    def as_is_reading(self) -> int:
+        """The observation id whose number readings (not booleans) are the series' value as
+        they are, as a float (NaN: none), so a renderer can skip :meth:`number` for them; -1
+        when there is none."""
+        return -1
+
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
         number = self.number(charger)
         return () if number is None else ((self.labels, number),)
@@ -223,11 +230,11 @@ class _Reading(OneSeries):
 
     spec: ObservationSpec
     labels: Labels
-    #: a float reading is its own sample (most are): no scaling to go through
+    #: a number reading is its own sample (most are): no scaling to go through
     as_is: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "as_is", self.spec.floats_as_is and not self.spec.derived)
+        object.__setattr__(self, "as_is", self.spec.numbers_as_is and not self.spec.derived)
 
     @property
     def inputs(self) -> tuple[int, ...]:
@@ -237,6 +244,10 @@ class _Reading(OneSeries):
     def depends(self) -> Depends:
         return Depends.DERIVED if self.spec.derived else Depends.NOTHING
 
+    @property
+    def as_is_reading(self) -> int:
+        return self.spec.obs_id if self.as_is else -1
+
     def number(self, charger: ChargerView) -> float | None:
         if self.as_is:
             observation = charger.observations.get(self.spec.obs_id)
@@ -245,6 +256,8 @@ class _Reading(OneSeries):
             value = observation.value
             if type(value) is float:
                 return None if math.isnan(value) else value
+            if type(value) is int:
+                return float(value)
         return _row_number(self.spec, charger)
 
 

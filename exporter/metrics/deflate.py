@@ -65,8 +65,3 @@ def gzip_parts(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) -> li
 def plain(pieces: Sequence[Piece]) -> bytes:
     """The document, uncompressed."""
     return b"".join(plain_parts(pieces))
-
-
-def gzip_document(pieces: Sequence[Piece], *, whole_below: int = WHOLE_BELOW) -> bytes:
-    """The document as one gzip member."""
-    return b"".join(gzip_parts(pieces, whole_below=whole_below))

@@ -7,16 +7,18 @@ writes the same bytes (``tests/metrics/test_render.py`` compares them on the sam
 both formats, with and without ``name[]``, over any sequence of readings) and caches at
 three levels:
 
-* **charger**: a charger whose snapshot is the very object of the previous scrape (the store
-  shares unchanged snapshots between views) is skipped;
+* **charger**: a charger whose readings have the revision of the previous scrape, with the
+  same metadata, derived state, phases and times, is skipped;
 * **charger x part**: a part is one row of a family of table rows (fourteen temperatures, ten
   terminal voltages) or else a whole family. Each part's emitter names what it reads
   (observation ids, and the metadata, derived state, phases or freshness times). The store
-  says which ids were written since the snapshot rendered last (``ChargerView.changes``); when
-  another reader's snapshot came in between, the identities of all the charger's readings are
-  compared with the ones rendered last, in one pass. Only the parts that read a changed one are
-  re-rendered, so a power reading re-renders one line, not the charger's 180. A part of one
-  series with fixed labels (most of them) is formatted from its number alone. The new bytes
+  says which ids were written since the snapshot rendered last (``ChargerView.changes``, which
+  goes back a few snapshots when other readers came in between; further back, the charger is
+  rendered in full). Only the parts that read a changed one are re-rendered, so a power
+  reading re-renders one line, not the charger's 180. The renderer keeps what it compares of
+  a snapshot, not the snapshot, so the readings of the scrape before are freed as soon as the
+  store replaces them. A part of one series with fixed labels (most of them) is formatted
+  from its number alone, a number reading that is its own sample inline. The new bytes
   are compared with the old ones: equal inputs can give other bytes (``-0.0 == 0.0``) and
   other inputs the same bytes;
 * **family column**: the bytes of a family over all chargers, and their deflated form
@@ -32,15 +34,18 @@ Not thread-safe: one render at a time (the ``/metrics`` handler serialises them)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping
+import math
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from itertools import chain, compress
-from operator import attrgetter, is_not, itemgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from typing import Any, NamedTuple
 
 from prometheus_client import utils
 
+from exporter.easee.derived import DerivedState
 from exporter.easee.observations import OBSERVATIONS
+from exporter.easee.phases import PhaseReadings
 from exporter.metrics.catalogue import (
     CHARGER_LABEL,
     Catalogue,
@@ -54,7 +59,7 @@ from exporter.metrics.catalogue import (
     emitter_parts,
 )
 from exporter.metrics.deflate import Piece
-from exporter.state import ChargerView, StoreView
+from exporter.state import ChargerMeta, ChargerView, StoreView
 
 #: prometheus_client's value formatting (Go's float format), typed.
 floatToGoString: Callable[[float], str] = utils.floatToGoString
@@ -112,21 +117,46 @@ def offline_samples(samples: Collection[Sample]) -> list[Sample]:
 
 @dataclass(slots=True)
 class _Rendered:
-    """One charger's lines, one fragment per part, and what they were made of.
+    """One charger's lines, one fragment per part, and what of its snapshot they were made of.
 
-    Tuples, replaced rather than changed: a tuple of bytes or ints is soon untracked by the
-    garbage collector, whose full passes would otherwise walk some 600 references per
-    charger (a third of their length at 1,000 chargers).
+    Made so that a scrape leaves the garbage collector nothing new to walk: not the snapshot
+    itself, which would keep the readings of the scrape before alive (a dict of some 180
+    readings per charger, and the readings); the fragments in a dict of ints to bytes,
+    changed in place, which the collector never tracks (a new container of 180 references
+    per charger and scrape would be walked by the next collections, in the renderer's
+    thread, some 40 ms per scrape at 1,000 chargers); the times as plain fields.
     """
 
-    #: the snapshot rendered last, whose parts the next snapshot's are compared with
-    snapshot: ChargerView
+    #: the snapshot's :attr:`~exporter.state.ChargerView.revision` (0: made by hand)
+    revision: int
+    meta: ChargerMeta
+    derived: DerivedState
+    phases: PhaseReadings
+    last_received_at: float | None
+    last_seen_at: float | None
     offline: bool
-    #: encoded once: a column is then a plain bytes join, with no 13 MB str in between
-    fragments: tuple[bytes, ...]
-    #: the snapshot's observation ids, in order, and the parts that read each of them
-    ids: tuple[int, ...] = ()
-    readers: tuple[tuple[int, ...], ...] = ()
+    #: by part, encoded once: a column is then a plain bytes join, with no 13 MB str in
+    #: between
+    fragments: dict[int, bytes]
+
+    @classmethod
+    def of(cls, charger: ChargerView, offline: bool, parts: int) -> _Rendered:
+        fragments = dict.fromkeys(range(parts), b"")
+        rendered = cls(
+            0, charger.meta, charger.derived, charger.phases, None, None, offline, fragments
+        )
+        rendered.remember(charger, offline)
+        return rendered
+
+    def remember(self, charger: ChargerView, offline: bool) -> None:
+        """Note ``charger`` as the snapshot rendered last."""
+        self.revision = charger.revision
+        self.meta = charger.meta
+        self.derived = charger.derived
+        self.phases = charger.phases
+        self.last_received_at = charger.last_received_at
+        self.last_seen_at = charger.last_seen_at
+        self.offline = offline
 
 
 class CachedRenderer:
@@ -148,15 +178,14 @@ class CachedRenderer:
         }
         # The unit of re-rendering is a part of a family (one row of a family of table rows,
         # else the whole family): a charger's fragment of a family is its parts' fragments
-        # one after the other. Which parts read what: a charger's readings are compared all
-        # at once with the ones rendered last, and only the parts that read a changed one are
-        # re-rendered. Every table id has its readers (maybe none); other ids feed the
-        # unknown family.
+        # one after the other. Which parts read what: only the parts that read an id written
+        # since the snapshot rendered last are re-rendered. Every table id has its readers
+        # (maybe none); other ids feed the unknown family.
         self._parts: list[_Part] = []
         #: per entry: its parts, and what picks their fragments out of a charger's (the
         #: fragment of a single part, a tuple of several)
         self._entry_parts: list[tuple[int, ...]] = []
-        self._pickers: dict[int, Callable[[tuple[bytes, ...]], Any]] = {}
+        self._pickers: dict[int, Callable[[dict[int, bytes]], Any]] = {}
         readers: dict[int, list[int]] = {obs_id: [] for obs_id in OBSERVATIONS}
         depending: dict[Depends, list[int]] = {flag: [] for flag in Depends}
         for index, entry in enumerate(catalogue.entries):
@@ -176,6 +205,13 @@ class CachedRenderer:
         self._readers = {obs_id: tuple(parts) for obs_id, parts in readers.items()}
         self._depending = {flag: tuple(parts) for flag, parts in depending.items()}
         self._all_parts = range(len(self._parts))
+        plan = self._parts
+        self._readings = [p.reading for p in plan]
+        #: while the charger is offline: none in a live family (its lines are left out)
+        self._readings_offline = [-1 if p.live else p.reading for p in plan]
+        self._prefixes = [p.prefix for p in plan]
+        self._suffixes = [p.suffix for p in plan]
+        self._entries = [p.entry for p in plan]
         self._unknown_readers = self._depending[Depends.UNKNOWN]
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
@@ -250,67 +286,48 @@ class CachedRenderer:
         for charger_id, charger in view.chargers.items():
             offline = is_offline(charger, now, offline_after)
             cached = cache.get(charger_id)
-            if cached is not None and cached.snapshot is charger and cached.offline == offline:
-                continue
             if cached is None:
-                cached = _Rendered(charger, offline, (b"",) * len(plan))
-                cache[charger_id] = cached
+                cached = cache[charger_id] = _Rendered.of(charger, offline, len(plan))
                 parts: Iterable[int] = self._all_parts
             elif cached.offline != offline:
                 parts = self._all_parts
             else:
                 parts = self._moved(cached, charger)
+                if not parts:
+                    continue
             self._refresh(cached, charger, offline, parts)
-            cached.snapshot = charger
-            cached.offline = offline
+            cached.remember(charger, offline)
         if reordered:
             self._rendered = [cache[charger_id] for charger_id in order]
 
-    def _moved(self, cached: _Rendered, charger: ChargerView) -> Iterable[int]:
+    def _moved(self, cached: _Rendered, charger: ChargerView) -> Collection[int]:
         """The parts that read a part of ``charger`` that is not the one rendered last."""
-        old = cached.snapshot
-        observations = charger.observations
+        revision = charger.revision
+        if revision == 0:
+            return self._all_parts  # a snapshot made by hand: nothing to go by
         moved: set[int] = set()
-        changes = charger.changes
-        if observations is old.observations:
-            pass
-        elif changes is not None and changes.since == old.revision:
-            # The store says which ids were written since the snapshot rendered last: the
-            # common case, one scrape after the other.
+        if revision != cached.revision:
+            # The store names the ids written since the snapshot rendered last.
+            changes = charger.changes
+            ids = None if changes is None else changes.since_revision(cached.revision)
+            if ids is None:
+                return self._all_parts  # too many other readers in between
             readers = self._readers
             unknown = self._unknown_readers
-            moved.update(chain.from_iterable([readers.get(i, unknown) for i in changes.ids]))
-            if len(observations) != len(cached.ids):
-                self._layout(cached, observations)  # for the next full comparison
-        else:
-            # Somebody else read a snapshot in between: every reading is compared.
-            if len(observations) != len(cached.ids) or tuple(observations) != cached.ids:
-                self._layout(cached, observations)
-                return self._all_parts  # other ids (new ones), so other positions
-            # C-level passes over the readings (map, is_not, compress, chain), not a step per
-            # reading: a telemetry burst changes a few dozen of a charger's 180 readings.
-            changed = map(is_not, observations.values(), old.observations.values())
-            moved.update(chain.from_iterable(compress(cached.readers, changed)))
+            moved.update(chain.from_iterable([readers.get(i, unknown) for i in ids]))
         depending = self._depending
-        if charger.meta is not old.meta:
+        if charger.meta is not cached.meta:
             moved.update(depending[Depends.META])
-        if charger.derived is not old.derived:
+        if charger.derived is not cached.derived:
             moved.update(depending[Depends.DERIVED])
-        if charger.phases is not old.phases:
+        if charger.phases is not cached.phases:
             moved.update(depending[Depends.PHASES])
-        if (charger.last_received_at, charger.last_seen_at) != (
-            old.last_received_at,
-            old.last_seen_at,
+        if (
+            charger.last_received_at != cached.last_received_at
+            or charger.last_seen_at != cached.last_seen_at
         ):
             moved.update(depending[Depends.TIMES])
         return moved
-
-    def _layout(self, cached: _Rendered, observations: Mapping[int, object]) -> None:
-        """Remember the order of a charger's observation ids, and the readers of each."""
-        readers = self._readers
-        unknown = self._unknown_readers
-        cached.ids = tuple(observations)
-        cached.readers = tuple([readers.get(obs_id, unknown) for obs_id in cached.ids])
 
     def _refresh(
         self, cached: _Rendered, charger: ChargerView, offline: bool, parts: Iterable[int]
@@ -319,48 +336,75 @@ class CachedRenderer:
         shapes = self._shapes
         if len(shapes) > _MAX_SHAPES:
             shapes.clear()
-        if parts is self._all_parts and cached.ids != tuple(charger.observations):
-            self._layout(cached, charger.observations)
         charger_part = f'{CHARGER_LABEL}="{escape_label_value(charger.meta.charger_id)}"'
+        get = charger.observations.get
         fragments = cached.fragments
-        changed: list[bytes] | None = None
         plan = self._parts
+        # The hot branch's inputs, one list each: indexing them is cheaper than unpacking
+        # the part (a realistic scrape formats some 25,000 such lines at 1,000 chargers).
+        readings = self._readings_offline if offline else self._readings
+        prefixes = self._prefixes
+        suffixes = self._suffixes
+        entries = self._entries
         columns = self._columns
+        # Between these bounds Go's float format is repr's (see go_float).
+        below, million = -math.inf, 1e6
         for part in parts:
-            entry, family, emit, one, prefix, suffix = plan[part]
-            if offline and family.measurement:
-                text = b""
-            elif one is not None and not (offline and family.online_flag):
-                # The common case, a single series of fixed labels: no samples, no join.
-                value = one.number(charger)
-                if value is None:
+            reading = readings[part]
+            if reading >= 0:
+                # A number reading that is its own sample, formatted here without a call per
+                # line (as _Reading.number and go_float do).
+                observation = get(reading)
+                raw = None if observation is None else observation.value
+                value: float | None
+                if type(raw) is float:
+                    value = raw
+                elif type(raw) is int:
+                    value = float(raw)
+                else:
+                    one = plan[part].one
+                    value = None if one is None else one.number(charger)
+                if value is None or value != value:  # none, or NaN: no reading
                     text = b""
                 else:
-                    # go_float inline: one call less per line.
-                    number = repr(value)
-                    if type(value) is not float or number.find(".") > 6 or number[-1] in "fn":
-                        number = go_float(value)
-                    text = f"{prefix}{charger_part}{suffix}{number}\n".encode()
+                    number = repr(value) if below < value < million else go_float(value)
+                    text = f"{prefixes[part]}{charger_part}{suffixes[part]}{number}\n".encode()
             else:
-                samples = emit.samples(charger)
-                if offline and family.online_flag:
-                    samples = offline_samples(samples)
-                lines: list[str] = []
-                for labels, value in samples:
-                    shape = shapes.get((part, labels))
-                    if shape is None:
-                        shape = shapes[(part, labels)] = _shape(family, labels)
-                    lines.append(f"{shape[0]}{charger_part}{shape[1]}{go_float(value)}\n")
-                text = "".join(lines).encode()
+                text = self._other(plan[part], part, charger, charger_part, offline)
             # Equal inputs can make other bytes (-0.0 == 0.0), other inputs the same bytes:
             # the bytes decide.
             if text != fragments[part]:
-                if changed is None:
-                    changed = list(fragments)
-                changed[part] = text
-                columns[entry] = None
-        if changed is not None:
-            cached.fragments = tuple(changed)
+                fragments[part] = text
+                columns[entries[part]] = None
+
+    def _other(
+        self, plan: _Part, part: int, charger: ChargerView, charger_part: str, offline: bool
+    ) -> bytes:
+        """The lines of a part other than a reading that is its own sample."""
+        _, family, emit, one, prefix, suffix, _, live, flag = plan
+        if offline and live:
+            return b""
+        if one is not None and not (offline and flag):
+            # A single series of fixed labels: no samples, no join.
+            number = one.number(charger)
+            return b"" if number is None else _line(prefix, charger_part, suffix, number)
+        samples = emit.samples(charger)
+        if offline and flag:
+            samples = offline_samples(samples)
+        shapes = self._shapes
+        lines: list[str] = []
+        for labels, value in samples:
+            shape = shapes.get((part, labels))
+            if shape is None:
+                shape = shapes[(part, labels)] = _shape(family, labels)
+            lines.append(f"{shape[0]}{charger_part}{shape[1]}{go_float(value)}\n")
+        return "".join(lines).encode()
+
+
+def _line(prefix: str, charger_part: str, suffix: str, value: float) -> bytes:
+    """One series line; ``go_float`` inline for the common float (one call less per line)."""
+    number = repr(value) if type(value) is float and -math.inf < value < 1e6 else go_float(value)
+    return f"{prefix}{charger_part}{suffix}{number}\n".encode()
 
 
 class _Part(NamedTuple):
@@ -375,12 +419,19 @@ class _Part(NamedTuple):
     one: OneSeries | None
     prefix: str
     suffix: str
+    #: the observation id of a row whose float readings are their own samples, else -1
+    reading: int
+    #: the family's ``measurement`` and ``online_flag``
+    live: bool
+    flag: bool
 
     @classmethod
     def of(cls, entry: int, family: Family, emit: Emitter) -> _Part:
+        live, flag = family.measurement, family.online_flag
         if isinstance(emit, OneSeries):
-            return cls(entry, family, emit, emit, *_shape(family, emit.labels))
-        return cls(entry, family, emit, None, "", "")
+            reading = emit.as_is_reading if not flag else -1
+            return cls(entry, family, emit, emit, *_shape(family, emit.labels), reading, live, flag)
+        return cls(entry, family, emit, None, "", "", -1, live, flag)
 
 
 _FRAGMENTS = attrgetter("fragments")

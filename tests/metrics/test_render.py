@@ -7,9 +7,11 @@ simulated cloud, then changed reading by reading.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import math
 import threading
+import types
 import zlib
 from dataclasses import replace
 
@@ -22,9 +24,9 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from exporter.easee.models import Circuit, DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, Kind
 from exporter.metrics import ChargerCollector, ExportFilter
-from exporter.metrics.deflate import gzip_document, plain
+from exporter.metrics.deflate import Piece, gzip_parts, plain
 from exporter.simulator import Simulator, SimulatorConfig
-from exporter.state import ChargerMeta, StateStore
+from exporter.state import CHANGES_KEPT, ChargerMeta, StateStore
 from tests.metrics.support import RECEIVED, START, store_from
 
 NOW = RECEIVED + 10.0
@@ -222,6 +224,10 @@ def test_filter_narrows_families(store: StateStore) -> None:
     assert b"easee_charger_temperature_celsius" not in text
 
 
+def gzip_document(pieces: list[Piece], *, whole_below: int) -> bytes:
+    return b"".join(gzip_parts(pieces, whole_below=whole_below))
+
+
 @pytest.mark.parametrize("whole_below", [0, 1 << 30])
 def test_gzip_of_cached_pieces_is_one_valid_document(
     collector: ChargerCollector, whole_below: int
@@ -250,6 +256,7 @@ _IDS = sorted(i for i, spec in OBSERVATIONS.items() if spec.kind is not Kind.NOT
             st.one_of(
                 st.booleans(),
                 st.integers(-5, 300),
+                st.integers(-(10**20), 10**20),
                 st.floats(allow_nan=True, allow_infinity=True, width=32),
                 st.text(max_size=4),
             ),
@@ -333,6 +340,39 @@ def test_renders_from_several_threads_are_serialised(collector: ChargerCollector
         )
     assert True not in met
     assert b"".join(results[0]) == b"".join(results[1]) == expected(collector, openmetrics=False)
+
+
+def test_the_readings_of_the_scrape_before_are_not_kept_alive() -> None:
+    """The renderer keeps what it needs of a snapshot, not the snapshot: a replaced reading
+    is referred to by nobody once the store has moved on, long before the next scrape (the
+    garbage collector's full passes would otherwise walk every charger's readings twice)."""
+    store = store_from(simulator(3))
+    collector = ChargerCollector(store.view, clock=lambda: NOW)
+    rendered(collector, openmetrics=False)
+    old = store.charger("EH000001").observations[183]
+    stamp = START.timestamp() + 86400
+    store.apply(Observation("EH000001", 183, DataType.DOUBLE, 7.5, stamp, stamp))
+    gc.collect()
+    holders = [r for r in gc.get_referrers(old) if not isinstance(r, types.FrameType)]
+    assert holders == []
+    assert_same(collector)
+
+
+def test_many_readers_between_two_scrapes_still_render_every_change() -> None:
+    """More readers between two scrapes than the store's changes go back: the charger is
+    rendered again in full, and right."""
+    store = store_from(simulator(3))
+    collector = ChargerCollector(store.view, clock=lambda: NOW)
+    assert_same(collector)
+    stamp = START.timestamp() + 86400
+    for step in range(CHANGES_KEPT + 3):
+        stamp += 1
+        store.apply(Observation("EH000001", 120, DataType.DOUBLE, float(step), stamp, stamp))
+        store.view().chargers["EH000001"]  # the status page, say
+    assert_same(collector)
+    assert b'easee_charger_power_watts{charger_id="EH000001"} ' in rendered(
+        collector, openmetrics=False
+    )
 
 
 def test_a_reading_that_turns_negative_zero_is_rendered_again() -> None:
