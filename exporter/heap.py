@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 
 #: Allocations between two young collections (CPython's default: 700).
-YOUNG_THRESHOLD = 20_000
+YOUNG_THRESHOLD = 5_000
 
 
 def settle() -> int:
