@@ -80,6 +80,10 @@ def go_float(value: float) -> str:
     return floatToGoString(value)
 
 
+#: Between these bounds (exclusive) a float's Go format is its repr: no infinity, and no
+#: positive number of more than six digits before the point (see go_float).
+_AS_REPR = (-math.inf, 1e6)
+
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
 #: values (firmware, reasons), so it could otherwise grow without bound.
 _MAX_SHAPES = 200_000
@@ -347,8 +351,7 @@ class CachedRenderer:
         suffixes = self._suffixes
         entries = self._entries
         columns = self._columns
-        # Between these bounds Go's float format is repr's (see go_float).
-        below, million = -math.inf, 1e6
+        below, above = _AS_REPR
         for part in parts:
             reading = readings[part]
             if reading >= 0:
@@ -367,7 +370,7 @@ class CachedRenderer:
                 if value is None or value != value:  # none, or NaN: no reading
                     text = b""
                 else:
-                    number = repr(value) if below < value < million else go_float(value)
+                    number = repr(value) if below < value < above else go_float(value)
                     text = f"{prefixes[part]}{charger_part}{suffixes[part]}{number}\n".encode()
             else:
                 text = self._other(plan[part], part, charger, charger_part, offline)
@@ -403,7 +406,8 @@ class CachedRenderer:
 
 def _line(prefix: str, charger_part: str, suffix: str, value: float) -> bytes:
     """One series line; ``go_float`` inline for the common float (one call less per line)."""
-    number = repr(value) if type(value) is float and -math.inf < value < 1e6 else go_float(value)
+    below, above = _AS_REPR
+    number = repr(value) if type(value) is float and below < value < above else go_float(value)
     return f"{prefix}{charger_part}{suffix}{number}\n".encode()
 
 
