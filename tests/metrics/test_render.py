@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import gzip
 import math
+import platform
 import threading
 import types
 import zlib
@@ -24,7 +25,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 from exporter.easee.models import Circuit, DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, Kind
 from exporter.metrics import ChargerCollector, ExportFilter
-from exporter.metrics.deflate import Piece, gzip_parts, plain
+from exporter.metrics.deflate import CODECS, DEFAULT, Codec, Piece, gzip_parts, plain
 from exporter.simulator import Simulator, SimulatorConfig
 from exporter.state import CHANGES_KEPT, ChargerMeta, StateStore
 from tests.metrics.support import RECEIVED, START, store_from
@@ -224,24 +225,42 @@ def test_filter_narrows_families(store: StateStore) -> None:
     assert b"easee_charger_temperature_celsius" not in text
 
 
-def gzip_document(pieces: list[Piece], *, whole_below: int) -> bytes:
-    return b"".join(gzip_parts(pieces, whole_below=whole_below))
+def gzip_document(pieces: list[Piece], *, codec: Codec, whole_below: int) -> bytes:
+    return b"".join(gzip_parts(pieces, codec=codec, whole_below=whole_below))
 
 
+@pytest.mark.parametrize("codec", CODECS, ids=lambda codec: codec.name)
 @pytest.mark.parametrize("whole_below", [0, 1 << 30])
 def test_gzip_of_cached_pieces_is_one_valid_document(
-    collector: ChargerCollector, whole_below: int
+    collector: ChargerCollector, codec: Codec, whole_below: int
 ) -> None:
-    """Pieces deflated one by one (kept between scrapes) or the document at once."""
+    """Pieces deflated one by one (kept between scrapes) or the document at once, by each
+    deflate implementation installed."""
     pieces = collector.render(collector.snapshot(), openmetrics=False)
-    document = gzip_document(pieces, whole_below=whole_below)
+    document = gzip_document(pieces, codec=codec, whole_below=whole_below)
     assert gzip.decompress(document) == plain(pieces)
     decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)  # what HTTP clients use
     assert decompressor.decompress(document) == plain(pieces)
     assert decompressor.eof
     assert not decompressor.unused_data
     again = collector.render(collector.snapshot(), openmetrics=True)
-    assert gzip.decompress(gzip_document(again, whole_below=whole_below)) == plain(again)
+    document = gzip_document(again, codec=codec, whole_below=whole_below)
+    assert gzip.decompress(document) == plain(again)
+
+
+def test_pieces_deflated_by_another_codec_are_deflated_again(collector: ChargerCollector) -> None:
+    """A piece keeps the deflated form of one codec: asked with another, it recompresses."""
+    pieces = collector.render(collector.snapshot(), openmetrics=False)
+    for codec in (*CODECS, *reversed(CODECS)):
+        assert gzip.decompress(gzip_document(pieces, codec=codec, whole_below=0)) == plain(pieces)
+
+
+def test_zlib_ng_deflates_where_it_has_wheels() -> None:
+    """pyproject.toml installs python-zlib-ng on x86-64 and 64-bit Arm: it is the default
+    there, zlib elsewhere."""
+    has_wheels = platform.machine() in {"x86_64", "aarch64", "AMD64", "arm64"}
+    assert DEFAULT.name == ("zlib-ng" if has_wheels else "zlib")
+    assert CODECS[-1].name == "zlib"
 
 
 _IDS = sorted(i for i, spec in OBSERVATIONS.items() if spec.kind is not Kind.NOT_EXPORTED)
