@@ -53,8 +53,8 @@ what a view holds is never written again.
 Cost: :meth:`view` takes constant time; it freezes the current state rather than copying it.
 The first write to a charger after a view copies that charger's readings (one dict of about
 180 entries), and the first change to the charger set copies the set. A charger's
-:class:`ChargerView` (with its derived state and phases, recomputed only when their inputs
-changed) is built once per change, by the first reader of a view that holds it.
+:class:`ChargerView` (with its derived state, recomputed only when its inputs changed) is
+built once per change, by the first reader of a view that holds it.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ from exporter.easee.derived import (
 )
 from exporter.easee.models import DataType, Observation, Site
 from exporter.easee.observations import OBSERVATIONS, ObservationSpec
-from exporter.easee.phases import PHASE_INPUT_IDS, PhaseReadings, phase_readings
+from exporter.easee.phases import PhaseReadings, phase_readings
 from exporter.equalizer_state import EqualizerStore, EqualizerView
 from exporter.freshness import online_by_own_clock, seen_at
 
@@ -171,9 +171,6 @@ class ChargerView:
     meta: ChargerMeta
     observations: Mapping[int, Observation]
     derived: DerivedState
-    #: per-phase currents and voltages mapped by the grid type (computed once per change,
-    #: not once per scrape)
-    phases: PhaseReadings
     #: receive time of the last accepted observation (epoch seconds)
     last_update_at: float | None
     #: receive time of the last observation of any outcome
@@ -198,6 +195,12 @@ class ChargerView:
     def value(self, obs_id: int) -> bool | int | float | str | None:
         observation = self.observations.get(obs_id)
         return None if observation is None else observation.value
+
+    @property
+    def phases(self) -> PhaseReadings:
+        """Per-phase currents and voltages, mapped by the grid type (on each read: the
+        metrics map them when their inputs change, see ``exporter/metrics/catalogue.py``)."""
+        return phase_readings(self.observations)
 
 
 _NO_EQUALIZERS: Mapping[str, EqualizerView] = MappingProxyType({})
@@ -254,7 +257,6 @@ class _Charger:
         "last_update_at",
         "meta",
         "observations",
-        "phases",
         "revision",
         "revisions",
         "session_started_at",
@@ -284,7 +286,6 @@ class _Charger:
         self.session_started_at: float | None = None
         #: None: to be derived from ``values`` when the snapshot is built
         self.derived: DerivedState | None = None
-        self.phases: PhaseReadings | None = None
         #: the snapshot of this (frozen) state, once built
         self.snapshot: ChargerView | None = None
         #: shared by every copy of the charger, so a waiter is found in the newest one
@@ -328,11 +329,11 @@ class _Charger:
         if snapshot is not None:
             # Somebody read this state: what they derived from the same values is reused, and
             # changes count from its readings.
-            copy.derived, copy.phases = snapshot.derived, snapshot.phases
+            copy.derived = snapshot.derived
             copy.since = self.revision
             copy.earlier = snapshot.changes
             return copy
-        copy.derived, copy.phases = self.derived, self.phases
+        copy.derived = self.derived
         if self.since is not None:
             # Nobody did: changes go on counting from where this state's did.
             copy.since = self.since
@@ -347,12 +348,10 @@ def _view_of(charger: _Charger) -> ChargerView:
     if snapshot is None:
         observations = charger.observations
         derived = charger.derived
-        phases = charger.phases
         snapshot = ChargerView(
             meta=charger.meta,
             observations=observations,
             derived=derive(observations) if derived is None else derived,
-            phases=phase_readings(observations) if phases is None else phases,
             last_update_at=charger.last_update_at,
             last_received_at=charger.last_received_at,
             last_seen_at=charger.last_seen_at,
@@ -533,12 +532,10 @@ class StateStore:
     def _values_changed(
         self, charger: _Charger, obs_id: int, received: float, *, accepted: bool
     ) -> None:
-        # Derived once per snapshot whose inputs changed, by its reader: most readings feed
-        # neither, and deriving costs more than the change itself.
+        # Derived once per snapshot whose inputs changed, by its reader: most readings do not
+        # feed it, and deriving costs more than the change itself.
         if obs_id in DERIVED_INPUT_IDS:
             charger.derived = None
-        if obs_id in PHASE_INPUT_IDS:
-            charger.phases = None
         if accepted and (charger.last_update_at is None or received > charger.last_update_at):
             charger.last_update_at = received
             if self._last_update_at is None or received > self._last_update_at:

@@ -23,8 +23,10 @@ it as L2 would double the load in any sum over phases.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import attrgetter
 from types import MappingProxyType
 from typing import NamedTuple
 
@@ -56,12 +58,8 @@ PHASE_MAPS: Mapping[GridFamily, tuple[PhaseTerminals, ...]] = MappingProxyType(
     }
 )
 
-#: The observations :func:`phase_readings` reads.
-PHASE_INPUT_IDS = frozenset(
-    {Id.DETECTED_POWER_GRID_TYPE}
-    | {t.current_id for ts in PHASE_MAPS.values() for t in ts}
-    | {t.voltage_id for ts in PHASE_MAPS.values() for t in ts}
-)
+#: The phases, in the order of every map.
+PHASES = tuple(terminals.phase for terminals in PHASE_MAPS[GridFamily.TN])
 
 #: The mapping for unknown, undetected and invalid grid types.
 DEFAULT_FAMILY = GridFamily.TN
@@ -121,3 +119,30 @@ def phase_readings(observations: Mapping[int, Observation]) -> PhaseReadings:
         if voltage is not None:
             voltages.append(PhaseReading(phase, voltage, voltage_id))
     return PhaseReadings(family=family, currents=tuple(currents), voltages=tuple(voltages))
+
+
+#: What :func:`phase_value` reads of a phase's terminals: its current or its voltage.
+CURRENT: Callable[[PhaseTerminals], int] = attrgetter("current_id")
+VOLTAGE: Callable[[PhaseTerminals], int] = attrgetter("voltage_id")
+
+
+def phase_value(
+    observations: Mapping[int, Observation], phase: int, pick: Callable[[PhaseTerminals], int]
+) -> float | None:
+    """The current or voltage (``pick``) of phase ``phase`` (0: L1) as in
+    :func:`phase_readings`: None when the grid has no such phase or it has no reading."""
+    grid = observations.get(Id.DETECTED_POWER_GRID_TYPE)
+    _, phases = _phases_of(None if grid is None else grid.value)
+    if phase >= len(phases):
+        return None
+    return _number(observations.get(pick(phases[phase])))
+
+
+def phase_inputs(phase: int, pick: Callable[[PhaseTerminals], int]) -> tuple[int, ...]:
+    """The observations :func:`phase_value` can read for ``phase`` and ``pick``."""
+    ids = {pick(phases[phase]) for phases in PHASE_MAPS.values() if phase < len(phases)}
+    return (Id.DETECTED_POWER_GRID_TYPE, *sorted(ids))
+
+
+#: A few grid codes exist; the bound holds whatever a faulty stream sends.
+_phases_of = lru_cache(maxsize=64)(phase_terminals)

@@ -58,7 +58,14 @@ from exporter.easee.observations import (
     ObservationSpec,
     Unit,
 )
-from exporter.easee.phases import PhaseReading, PhaseReadings
+from exporter.easee.phases import (
+    CURRENT,
+    PHASES,
+    VOLTAGE,
+    PhaseTerminals,
+    phase_inputs,
+    phase_value,
+)
 from exporter.equalizer_state import EqualizerView
 from exporter.metrics.filter import ExportFilter
 from exporter.state import ChargerView, StoreView
@@ -159,7 +166,7 @@ def _number(spec: ObservationSpec | None, value: ObservationValue) -> float | No
 # samples read: observation ids (``inputs``) and other parts (``depends``). The cached
 # renderer re-renders a family only when one of them changed. The store replaces an
 # Observation object when a reading arrives and shares unchanged ones (and the derived state,
-# the phases, the metadata) between snapshots, so "changed" is an identity test, done for
+# the metadata) between snapshots, so "changed" is an identity test, done for
 # all of a charger's readings at once.
 
 
@@ -169,7 +176,6 @@ class Depends(Flag):
     NOTHING = 0
     META = auto()
     DERIVED = auto()
-    PHASES = auto()
     #: ``last_received_at`` and ``last_seen_at``
     TIMES = auto()
     #: the readings of ids the observation table does not know
@@ -367,7 +373,7 @@ def emitter_parts(emit: Emitter) -> tuple[Emitter, ...]:
     """Emitters whose samples, one after the other, are the samples of ``emit``: one per row
     for a family of table rows, so that a family of many rows (fourteen temperatures, ten
     terminal voltages) re-renders the row whose reading changed, not all of them."""
-    if isinstance(emit, _Readings | _InfoReadings):
+    if isinstance(emit, _Readings | _InfoReadings | _Phases):
         return emit.parts()
     return (emit,)
 
@@ -389,28 +395,42 @@ class _DerivedValue(OneSeries):
 
 
 @dataclass(frozen=True, slots=True)
-class _Phases:
-    """Per-phase currents or voltages, mapped from the terminals by the grid type (the store
-    maps them once per change of their inputs, see ``exporter/easee/phases.py``)."""
+class _Phase(OneSeries):
+    """One phase of :class:`_Phases`."""
 
-    read: Callable[[PhaseReadings], tuple[PhaseReading, ...]]
-    inputs = ()
-    depends = Depends.PHASES
+    index: int
+    pick: Callable[[PhaseTerminals], int]
+    inputs: tuple[int, ...]
+    labels: Labels
+    depends = Depends.NOTHING
+
+    def number(self, charger: ChargerView) -> float | None:
+        value = phase_value(charger.observations, self.index, self.pick)
+        return None if value is None or math.isnan(value) else value
+
+
+@dataclass(frozen=True, slots=True)
+class _Phases:
+    """Per-phase currents or voltages, mapped from the terminals by the grid type
+    (``exporter/easee/phases.py``): a phase is re-read when a terminal or the grid type
+    changed."""
+
+    pick: Callable[[PhaseTerminals], int]
+    depends = Depends.NOTHING
+
+    @property
+    def inputs(self) -> tuple[int, ...]:
+        return tuple(sorted({i for part in self.parts() for i in part.inputs}))
+
+    def parts(self) -> tuple[_Phase, ...]:
+        """One emitter per phase (see :func:`emitter_parts`)."""
+        return tuple(
+            _Phase(index, self.pick, phase_inputs(index, self.pick), (("phase", phase),))
+            for index, phase in enumerate(PHASES)
+        )
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
-        return [
-            ((("phase", reading.phase),), reading.value)
-            for reading in self.read(charger.phases)
-            if not math.isnan(reading.value)
-        ]
-
-
-def _currents(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
-    return phases.currents
-
-
-def _voltages(phases: PhaseReadings) -> tuple[PhaseReading, ...]:
-    return phases.voltages
+        return [sample for part in self.parts() for sample in part.samples(charger)]
 
 
 class _ChargerInfo:
@@ -680,8 +700,8 @@ _DERIVED_READERS: Mapping[str, Emitter] = {
     "easee_charger_vehicle_connected": _DerivedValue(lambda d: d.vehicle_connected),
     "easee_charger_paused": _DerivedValue(lambda d: d.paused),
     "easee_charger_cable_lock_state": _DerivedValue(lambda d: d.cable_lock_state),
-    "easee_charger_current_amperes": _Phases(_currents),
-    "easee_charger_voltage_volts": _Phases(_voltages),
+    "easee_charger_current_amperes": _Phases(CURRENT),
+    "easee_charger_voltage_volts": _Phases(VOLTAGE),
 }
 
 

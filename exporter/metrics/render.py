@@ -8,10 +8,10 @@ both formats, with and without ``name[]``, over any sequence of readings) and ca
 three levels:
 
 * **charger**: a charger whose readings have the revision of the previous scrape, with the
-  same metadata, derived state, phases and times, is skipped;
+  same metadata, derived state and times, is skipped;
 * **charger x part**: a part is one row of a family of table rows (fourteen temperatures, ten
   terminal voltages) or else a whole family. Each part's emitter names what it reads
-  (observation ids, and the metadata, derived state, phases or freshness times). The store
+  (observation ids, and the metadata, derived state or freshness times). The store
   says which ids were written since the snapshot rendered last (``ChargerView.changes``, which
   goes back a few snapshots when other readers came in between; further back, the charger is
   rendered in full). Only the parts that read a changed one are re-rendered, so a power
@@ -45,7 +45,6 @@ from prometheus_client import utils
 
 from exporter.easee.derived import DerivedState
 from exporter.easee.observations import OBSERVATIONS
-from exporter.easee.phases import PhaseReadings
 from exporter.metrics.catalogue import (
     CHARGER_LABEL,
     Catalogue,
@@ -135,7 +134,6 @@ class _Rendered:
     revision: int
     meta: ChargerMeta
     derived: DerivedState
-    phases: PhaseReadings
     last_received_at: float | None
     last_seen_at: float | None
     offline: bool
@@ -146,9 +144,7 @@ class _Rendered:
     @classmethod
     def of(cls, charger: ChargerView, offline: bool, parts: int) -> _Rendered:
         fragments = dict.fromkeys(range(parts), b"")
-        rendered = cls(
-            0, charger.meta, charger.derived, charger.phases, None, None, offline, fragments
-        )
+        rendered = cls(0, charger.meta, charger.derived, None, None, offline, fragments)
         rendered.remember(charger, offline)
         return rendered
 
@@ -157,7 +153,6 @@ class _Rendered:
         self.revision = charger.revision
         self.meta = charger.meta
         self.derived = charger.derived
-        self.phases = charger.phases
         self.last_received_at = charger.last_received_at
         self.last_seen_at = charger.last_seen_at
         self.offline = offline
@@ -324,8 +319,6 @@ class CachedRenderer:
             moved.update(depending[Depends.META])
         if charger.derived is not cached.derived:
             moved.update(depending[Depends.DERIVED])
-        if charger.phases is not cached.phases:
-            moved.update(depending[Depends.PHASES])
         if (
             charger.last_received_at != cached.last_received_at
             or charger.last_seen_at != cached.last_seen_at
