@@ -193,10 +193,11 @@ class ObservationSpec:
         return self.metric
 
     @property
-    def numbers_as_is(self) -> bool:
-        """Whether :meth:`sample` gives a number reading back as it is, as a float (no scale,
-        no value that means "no reading"): a shortcut for whoever samples many readings."""
-        return self.scale == 1.0 and not self.no_reading and self.milli_above is None
+    def numbers_scaled(self) -> bool:
+        """Whether :meth:`sample` gives a number reading back times :attr:`scale`, as a float
+        (no value that means "no reading", no switch of unit): a shortcut for whoever samples
+        many readings."""
+        return not self.no_reading and self.milli_above is None
 
     def sample(self, value: ObservationValue) -> float | None:
         """The exported sample value for a numeric or boolean reading, in the base unit.

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from operator import attrgetter
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, TypeAlias
 
 from exporter.easee.enums import GRID_TYPES, GridFamily
 from exporter.easee.models import Observation
@@ -126,13 +126,22 @@ CURRENT: Callable[[PhaseTerminals], int] = attrgetter("current_id")
 VOLTAGE: Callable[[PhaseTerminals], int] = attrgetter("voltage_id")
 
 
+#: The terminals of each phase the grid has, L1 first (:func:`phase_terminals`).
+PhaseMap: TypeAlias = tuple[PhaseTerminals, ...]
+
+
+def phase_map(observations: Mapping[int, Observation]) -> PhaseMap:
+    """The terminals of each phase of the charger's grid, by its grid type reading."""
+    grid = observations.get(Id.DETECTED_POWER_GRID_TYPE)
+    return _phases_of(None if grid is None else grid.value)[1]
+
+
 def phase_value(
     observations: Mapping[int, Observation], phase: int, pick: Callable[[PhaseTerminals], int]
 ) -> float | None:
     """The current or voltage (``pick``) of phase ``phase`` (0: L1) as in
     :func:`phase_readings`: None when the grid has no such phase or it has no reading."""
-    grid = observations.get(Id.DETECTED_POWER_GRID_TYPE)
-    _, phases = _phases_of(None if grid is None else grid.value)
+    phases = phase_map(observations)
     if phase >= len(phases):
         return None
     return _number(observations.get(pick(phases[phase])))

@@ -62,6 +62,7 @@ from exporter.easee.phases import (
     CURRENT,
     PHASES,
     VOLTAGE,
+    PhaseMap,
     PhaseTerminals,
     phase_inputs,
     phase_value,
@@ -210,11 +211,14 @@ class OneSeries:
         """The series' value for ``charger``, None when it has none."""
         raise NotImplementedError
 
-    @property
-    def as_is_reading(self) -> int:
-        """The observation id whose number readings (not booleans) are the series' value as
-        they are, as a float (NaN: none), so a renderer can skip :meth:`number` for them; -1
-        when there is none."""
+    #: the factor of :meth:`number_reading`
+    number_scale: float = 1.0
+
+    def number_reading(self, phases: PhaseMap) -> int:
+        """The observation id whose number readings (not booleans) times
+        :attr:`number_scale` are the series' value (NaN: none) for a charger whose phases
+        map as ``phases``, so a renderer can skip :meth:`number` for them; -1 when there is
+        none."""
         return -1
 
     def samples(self, charger: ChargerView) -> Sequence[Sample]:
@@ -236,11 +240,13 @@ class _Reading(OneSeries):
 
     spec: ObservationSpec
     labels: Labels
-    #: a number reading is its own sample (most are): no scaling to go through
-    as_is: bool = field(init=False)
+    #: a number reading times the row's scale is its sample (most are): nothing else to do
+    scaled: bool = field(init=False)
+    number_scale: float = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "as_is", self.spec.numbers_as_is and not self.spec.derived)
+        object.__setattr__(self, "scaled", self.spec.numbers_scaled and not self.spec.derived)
+        object.__setattr__(self, "number_scale", self.spec.scale)
 
     @property
     def inputs(self) -> tuple[int, ...]:
@@ -250,20 +256,18 @@ class _Reading(OneSeries):
     def depends(self) -> Depends:
         return Depends.DERIVED if self.spec.derived else Depends.NOTHING
 
-    @property
-    def as_is_reading(self) -> int:
-        return self.spec.obs_id if self.as_is else -1
+    def number_reading(self, phases: PhaseMap) -> int:
+        return self.spec.obs_id if self.scaled else -1
 
     def number(self, charger: ChargerView) -> float | None:
-        if self.as_is:
+        if self.scaled:
             observation = charger.observations.get(self.spec.obs_id)
             if observation is None:
                 return None
             value = observation.value
-            if type(value) is float:
-                return None if math.isnan(value) else value
-            if type(value) is int:
-                return float(value)
+            if type(value) is float or type(value) is int:
+                number = value * self.number_scale
+                return None if math.isnan(number) else number
         return _row_number(self.spec, charger)
 
 
@@ -403,6 +407,9 @@ class _Phase(OneSeries):
     inputs: tuple[int, ...]
     labels: Labels
     depends = Depends.NOTHING
+
+    def number_reading(self, phases: PhaseMap) -> int:
+        return self.pick(phases[self.index]) if self.index < len(phases) else -1
 
     def number(self, charger: ChargerView) -> float | None:
         value = phase_value(charger.observations, self.index, self.pick)
