@@ -84,6 +84,12 @@ def go_float(value: float) -> str:
 #: positive number of more than six digits before the point (see go_float).
 _AS_REPR = (-math.inf, 1e6)
 
+#: What else of a snapshot than its readings can move parts, as bits 0, 1, 2 (_moved).
+_OTHERS = (Depends.META, Depends.DERIVED, Depends.TIMES)
+#: The cache of moved parts by written ids is rebuilt past this many entries: ids come in
+#: any order and combination.
+_MAX_MOVED = 4096
+
 #: The shared label-text cache is rebuilt past this many entries: info labels carry reading
 #: values (firmware, reasons), so it could otherwise grow without bound.
 _MAX_SHAPES = 200_000
@@ -213,6 +219,7 @@ class CachedRenderer:
         self._suffixes = [p.suffix for p in plan]
         self._entries = [p.entry for p in plan]
         self._unknown_readers = self._depending[Depends.UNKNOWN]
+        self._moved_by: dict[tuple[tuple[int, ...], int], tuple[int, ...]] = {}
         self._shapes: dict[tuple[int, Labels], tuple[str, str]] = {}
         self._chargers: dict[str, _Rendered] = {}
         self._order: list[str] = []
@@ -305,26 +312,44 @@ class CachedRenderer:
         revision = charger.revision
         if revision == 0:
             return self._all_parts  # a snapshot made by hand: nothing to go by
-        moved: set[int] = set()
+        ids: Collection[int] = ()
         if revision != cached.revision:
             # The store names the ids written since the snapshot rendered last.
             changes = charger.changes
-            ids = None if changes is None else changes.since_revision(cached.revision)
-            if ids is None:
+            written = None if changes is None else changes.since_revision(cached.revision)
+            if written is None:
                 return self._all_parts  # too many other readers in between
-            readers = self._readers
-            unknown = self._unknown_readers
-            moved.update(chain.from_iterable([readers.get(i, unknown) for i in ids]))
-        depending = self._depending
-        if charger.meta is not cached.meta:
-            moved.update(depending[Depends.META])
-        if charger.derived is not cached.derived:
-            moved.update(depending[Depends.DERIVED])
-        if (
-            charger.last_received_at != cached.last_received_at
-            or charger.last_seen_at != cached.last_seen_at
-        ):
-            moved.update(depending[Depends.TIMES])
+            ids = written
+        # What else moved, as bits of _OTHERS.
+        others = (
+            (charger.meta is not cached.meta)
+            | (charger.derived is not cached.derived) << 1
+            | (
+                charger.last_received_at != cached.last_received_at
+                or charger.last_seen_at != cached.last_seen_at
+            )
+            << 2
+        )
+        if type(ids) is not tuple:
+            return self._parts_reading(ids, others)
+        # Chargers sending alike write alike ids (a charging charger's telemetry): the parts
+        # they move are looked up, not gathered each time.
+        key = (ids, others)
+        parts = self._moved_by.get(key)
+        if parts is None:
+            if len(self._moved_by) >= _MAX_MOVED:
+                self._moved_by.clear()
+            parts = self._moved_by[key] = tuple(sorted(self._parts_reading(ids, others)))
+        return parts
+
+    def _parts_reading(self, ids: Iterable[int], others: int) -> set[int]:
+        """The parts that read one of ``ids`` or one of the bits ``others`` of _OTHERS."""
+        readers = self._readers
+        unknown = self._unknown_readers
+        moved = set(chain.from_iterable([readers.get(i, unknown) for i in ids]))
+        for bit, flag in enumerate(_OTHERS):
+            if others >> bit & 1:
+                moved.update(self._depending[flag])
         return moved
 
     def _refresh(
