@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from exporter.easee.decode import Decoder
 from exporter.easee.enums import GRID_TYPES, GridFamily
 from exporter.easee.models import Observation
-from exporter.easee.phases import PHASE_MAPS, phase_readings, phase_terminals
+from exporter.easee.phases import (
+    CURRENT,
+    PHASE_MAPS,
+    PHASES,
+    VOLTAGE,
+    PhaseTerminals,
+    phase_inputs,
+    phase_map,
+    phase_readings,
+    phase_terminals,
+    phase_value,
+)
 
 #: Terminal currents T2..T5 and voltages T2-T3, T2-T4, T2-T5, T3-T4, with distinct values so
 #: every mapping is visible in the result.
@@ -98,3 +111,25 @@ def test_every_grid_type_maps_to_a_family() -> None:
         assert phases
         assert set(phases) <= set(PHASE_MAPS[family])
     assert phase_terminals(True)[0] is GridFamily.TN
+
+
+@pytest.mark.parametrize(
+    "grid_type", [None, "0", "50", "999", *(str(entry.code) for entry in GRID_TYPES)]
+)
+@pytest.mark.parametrize(("pick", "field"), [(CURRENT, "currents"), (VOLTAGE, "voltages")])
+def test_one_phase_at_a_time_reads_as_all_phases_at_once(
+    grid_type: str | None, pick: Callable[[PhaseTerminals], int], field: str
+) -> None:
+    """What the metrics read row by row (a phase, its inputs, the terminal it reads by the
+    phase map) agrees with the mapping of all phases at once, on every grid type."""
+    observations = charger(grid_type)
+    at_once = {r.phase: r for r in getattr(phase_readings(observations), field)}
+    for index, phase in enumerate(PHASES):
+        reading = at_once.get(phase)
+        assert phase_value(observations, index, pick) == (reading and reading.value)
+        phases = phase_map(observations)
+        read = pick(phases[index]) if index < len(phases) else None
+        assert read == (reading and reading.obs_id)
+        if read is not None:
+            assert read in phase_inputs(index, pick)
+        assert 21 in phase_inputs(index, pick)
