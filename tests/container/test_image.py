@@ -217,3 +217,11 @@ def test_size_on_top_of_the_base_stays_within_budget(image: BuiltImage) -> None:
     )
     print(f"\n{image.platform.name}: the image adds {size / 1e6:.1f} MB to its base")
     assert 0 < size < SIZE_BUDGET, f"{size / 1e6:.1f} MB"
+
+
+def test_metrics_compress_with_zlib_ng_where_it_has_wheels(image: BuiltImage) -> None:
+    """The 64-bit images install zlib-ng (``pyproject.toml``'s platform marker); 32-bit ARM
+    has no wheel and compresses with Python's zlib."""
+    code = "from exporter.metrics.deflate import DEFAULT; print(DEFAULT.name)"
+    name = image.podman.run("run", "--rm", "--entrypoint", "python", TAG, "-c", code).strip()
+    assert name == ("zlib-ng" if image.platform.machine in {"x86_64", "aarch64"} else "zlib")
