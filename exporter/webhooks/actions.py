@@ -16,8 +16,8 @@ import enum
 from dataclasses import dataclass
 
 from exporter.easee.commands import ChargerCommand, Command, DynamicCurrent
+from exporter.easee.currents import dynamic_current
 from exporter.easee.derived import DerivedState
-from exporter.easee.observations import ObservationId
 from exporter.state import ChargerView
 
 
@@ -64,10 +64,6 @@ ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in SWITCHES)
 #: Every action an Alertmanager alert may name.
 ALERT_ACTION_NAMES: tuple[str, ...] = tuple(a.value for a in Action)
 
-#: The smallest current a charger offers a car, and the maximum when it did not report one.
-MIN_CHARGING_CURRENT = 6
-DEFAULT_MAX_CURRENT = 32.0
-
 
 @dataclass(frozen=True, slots=True)
 class Intent:
@@ -93,7 +89,7 @@ class Intent:
     def reached(self, view: ChargerView) -> bool:
         """True when the charger is known to be where this intent would take it."""
         if self.action is Action.CURRENT:
-            return dynamic_current(view) == self.amperes
+            return dynamic_current(view.observations) == self.amperes
         return reached(self.action, view.derived)
 
     def __str__(self) -> str:
@@ -115,22 +111,6 @@ _STATE_WORDS = {
     Action.LOCK: "permanently locked",
     Action.UNLOCK: "not permanently locked",
 }
-
-
-def dynamic_current(view: ChargerView) -> float | None:
-    """The charger's dynamic current limit now (observation 48), None when not reported."""
-    value = view.value(ObservationId.DYNAMIC_CHARGER_CURRENT)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
-
-
-def max_current(view: ChargerView | None) -> float:
-    """The charger's maximum current (observation 47), 32 A when it did not report one."""
-    value = None if view is None else view.value(ObservationId.MAX_CHARGER_CURRENT)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        return DEFAULT_MAX_CURRENT
-    return float(value)
 
 
 def reached(action: Action, state: DerivedState) -> bool:

@@ -29,13 +29,13 @@ from typing import Literal
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from exporter.easee.currents import max_current
 from exporter.webhooks.actions import (
     ACTION_NAMES,
     ALERT_ACTION_NAMES,
     SWITCHES,
     Action,
     Intent,
-    max_current,
 )
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Principal
@@ -263,7 +263,8 @@ class AlertmanagerHandler:
     ) -> _Plan:
         assert plan.charger_id is not None
         assert amperes is not None
-        maximum = max_current(self._runner.view(plan.charger_id))
+        view = self._runner.view(plan.charger_id)
+        maximum = max_current(None if view is None else view.observations)
         fired = Intent(Action.CURRENT, round(amperes))
         target: float | None = amperes if plan.alert.status == "firing" else resolve_amperes
         asked = target is not None

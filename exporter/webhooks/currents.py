@@ -15,7 +15,7 @@ from typing import Annotated, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from exporter.webhooks.actions import MIN_CHARGING_CURRENT
+from exporter.easee.currents import MIN_CHARGING_CURRENT
 from exporter.webhooks.jsonbody import parse_json, validation_detail
 from exporter.webhooks.problems import Problem
 

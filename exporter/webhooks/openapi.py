@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from exporter import __version__
-from exporter.webhooks.actions import ACTION_NAMES, ALERT_ACTION_NAMES, MIN_CHARGING_CURRENT
+from exporter.easee.currents import MIN_CHARGING_CURRENT
+from exporter.webhooks.actions import ACTION_NAMES, ALERT_ACTION_NAMES
 from exporter.webhooks.currents import AMPERES_TEXT, CIRCUIT_ID_TEXT, MAX_TTL_MINUTES
 from exporter.webhooks.problems import KINDS, TYPE_PREFIX
 

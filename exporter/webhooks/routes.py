@@ -33,10 +33,11 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from exporter.config.model import Settings, Webhooks
+from exporter.easee.currents import max_current
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import StateStore
 from exporter.webhooks import openapi
-from exporter.webhooks.actions import ACTION_NAMES, SWITCHES, Action, Intent, max_current
+from exporter.webhooks.actions import ACTION_NAMES, SWITCHES, Action, Intent
 from exporter.webhooks.alertmanager import AlertmanagerHandler, parse_notification
 from exporter.webhooks.audit import audit
 from exporter.webhooks.auth import Authenticator, Principal
@@ -233,7 +234,10 @@ class Controller:
         self._authorize(principal, Action.CURRENT.value, charger_id)
         if not self.runner.exists(charger_id):
             raise Problem("unknown-charger", f"no charger {charger_id} in this service's accounts")
-        check_charger_current(asked.amperes, max_current(self.runner.view(charger_id)))
+        view = self.runner.view(charger_id)
+        check_charger_current(
+            asked.amperes, max_current(None if view is None else view.observations)
+        )
         intent = Intent(Action.CURRENT, asked.amperes, asked.ttl_minutes)
         return await self._run(principal, charger_id, intent, wait)
 

@@ -39,6 +39,7 @@ from typing import Protocol
 import structlog
 
 from exporter.easee.commands import ChargerCommand, CircuitCurrent
+from exporter.easee.currents import dynamic_current
 from exporter.easee.derived import DerivedState
 from exporter.easee.errors import (
     AccountNotReady,
@@ -53,7 +54,7 @@ from exporter.easee.errors import (
 from exporter.easee.models import Circuit, CommandAccepted, CommandResponse
 from exporter.selfmetrics import ServiceMetrics
 from exporter.state import ChargerView, StateStore, UnknownChargerError
-from exporter.webhooks.actions import Action, Intent, dynamic_current, refusal
+from exporter.webhooks.actions import Action, Intent, refusal
 from exporter.webhooks.limits import Rate, SlidingWindow
 
 _log = structlog.get_logger(__name__)
@@ -461,7 +462,7 @@ class CommandRunner:
                     state=state,
                 )
         view = self.view(charger_id)
-        flight.before = None if view is None else dynamic_current(view)
+        flight.before = None if view is None else dynamic_current(view.observations)
         try:
             accepted = await target.send_command(charger_id, intent.command)
         except EaseeError as error:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from exporter.easee.currents import dynamic_current
 from exporter.easee.derived import DerivedState
 from exporter.easee.models import CommandAccepted, CommandResponse
 from exporter.state import ChargerView
-from exporter.webhooks.actions import Action, dynamic_current
+from exporter.webhooks.actions import Action
 from exporter.webhooks.circuits import CircuitOutcome, CircuitReading
 from exporter.webhooks.runner import Outcome
 
@@ -41,7 +42,7 @@ def charger_json(view: ChargerView) -> dict[str, object]:
         "account": meta.account,
         **state_json(view.derived),
         "circuit_id": meta.circuit_id,
-        "dynamic_current": dynamic_current(view),
+        "dynamic_current": dynamic_current(view.observations),
         "last_update": iso(view.last_update_at),
     }
 
