@@ -51,6 +51,13 @@ class Observation:
     received_at: float
 
 
+def number_of(observation: Observation | None) -> float | None:
+    """A number reading as a float; None for none, booleans and text."""
+    value = None if observation is None else observation.value
+    # type(), not isinstance(): a bool is an int, and not a number of amperes or volts.
+    return float(value) if type(value) is float or type(value) is int else None
+
+
 @dataclass(frozen=True, slots=True)
 class CommandAccepted:
     """The cloud's 202 answer to a command: it was queued for the charger, not yet applied."""

@@ -31,7 +31,7 @@ from types import MappingProxyType
 from typing import NamedTuple, TypeAlias
 
 from exporter.easee.enums import GRID_TYPES, GridFamily
-from exporter.easee.models import Observation
+from exporter.easee.models import Observation, number_of
 from exporter.easee.observations import ObservationId as Id
 
 
@@ -95,15 +95,6 @@ def phase_terminals(grid_type: object) -> tuple[GridFamily, tuple[PhaseTerminals
     return family, phases
 
 
-def _number(observation: Observation | None) -> float | None:
-    """A numeric reading as a float; None for none, booleans and text."""
-    if observation is None:
-        return None
-    value = observation.value
-    # type(), not isinstance(): a bool is an int, and not a reading of amperes or volts.
-    return float(value) if type(value) is float or type(value) is int else None
-
-
 def phase_readings(observations: Mapping[int, Observation]) -> PhaseReadings:
     """Map a charger's terminal readings to phases; phases with no reading are left out."""
     grid = observations.get(Id.DETECTED_POWER_GRID_TYPE)
@@ -112,10 +103,10 @@ def phase_readings(observations: Mapping[int, Observation]) -> PhaseReadings:
     currents: list[PhaseReading] = []
     voltages: list[PhaseReading] = []
     for phase, current_id, voltage_id in phases:
-        current = _number(get(current_id))
+        current = number_of(get(current_id))
         if current is not None:
             currents.append(PhaseReading(phase, current, current_id))
-        voltage = _number(get(voltage_id))
+        voltage = number_of(get(voltage_id))
         if voltage is not None:
             voltages.append(PhaseReading(phase, voltage, voltage_id))
     return PhaseReadings(family=family, currents=tuple(currents), voltages=tuple(voltages))
@@ -144,7 +135,7 @@ def phase_value(
     phases = phase_map(observations)
     if phase >= len(phases):
         return None
-    return _number(observations.get(pick(phases[phase])))
+    return number_of(observations.get(pick(phases[phase])))
 
 
 def phase_inputs(phase: int, pick: Callable[[PhaseTerminals], int]) -> tuple[int, ...]:
