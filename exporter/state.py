@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
@@ -150,9 +150,9 @@ class ReadingChanges:
             return cls((step,))
         return cls((step, *earlier.steps[: CHANGES_KEPT - 1]))
 
-    def since_revision(self, revision: int) -> Collection[int] | None:
-        """Every id written since the snapshot numbered ``revision``; None when that snapshot
-        is not among the ones kept."""
+    def since_revision(self, revision: int) -> tuple[int, ...] | None:
+        """Every id written since the snapshot numbered ``revision``, no id twice; None when
+        that snapshot is not among the ones kept."""
         steps = self.steps
         if steps[0][0] == revision:
             return steps[0][1]  # the common case: nobody else read the charger in between
@@ -160,7 +160,7 @@ class ReadingChanges:
         for since, ids in steps:
             written.update(ids)
             if since == revision:
-                return written
+                return tuple(written)
         return None
 
 

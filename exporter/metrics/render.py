@@ -312,7 +312,7 @@ class CachedRenderer:
         revision = charger.revision
         if revision == 0:
             return self._all_parts  # a snapshot made by hand: nothing to go by
-        ids: Collection[int] = ()
+        ids: tuple[int, ...] = ()
         if revision != cached.revision:
             # The store names the ids written since the snapshot rendered last.
             changes = charger.changes
@@ -330,8 +330,6 @@ class CachedRenderer:
             )
             << 2
         )
-        if type(ids) is not tuple:
-            return self._parts_reading(ids, others)
         # Chargers sending alike write alike ids (a charging charger's telemetry): the parts
         # they move are looked up, not gathered each time.
         key = (ids, others)
@@ -339,18 +337,14 @@ class CachedRenderer:
         if parts is None:
             if len(self._moved_by) >= _MAX_MOVED:
                 self._moved_by.clear()
-            parts = self._moved_by[key] = tuple(sorted(self._parts_reading(ids, others)))
+            readers = self._readers
+            unknown = self._unknown_readers
+            moved = set(chain.from_iterable([readers.get(i, unknown) for i in ids]))
+            for bit, flag in enumerate(_OTHERS):
+                if others >> bit & 1:
+                    moved.update(self._depending[flag])
+            parts = self._moved_by[key] = tuple(sorted(moved))
         return parts
-
-    def _parts_reading(self, ids: Iterable[int], others: int) -> set[int]:
-        """The parts that read one of ``ids`` or one of the bits ``others`` of _OTHERS."""
-        readers = self._readers
-        unknown = self._unknown_readers
-        moved = set(chain.from_iterable([readers.get(i, unknown) for i in ids]))
-        for bit, flag in enumerate(_OTHERS):
-            if others >> bit & 1:
-                moved.update(self._depending[flag])
-        return moved
 
     def _refresh(
         self, cached: _Rendered, charger: ChargerView, offline: bool, parts: Iterable[int]
